@@ -1,0 +1,359 @@
+/*!
+ * \file
+ * \brief mod-lain: knotd glue. Schema, conf_check, load/unload, the query hook
+ *        and counters. The only file that knows knotd's module API.
+ */
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <knot/module.h>
+#include <urcu.h>
+
+#include "answer.h"
+#include "watch.h"
+
+#define MOD_LAINLET      "\x07""lainlet"
+#define MOD_TTL          "\x03""ttl"
+#define MOD_NEGATIVE_TTL "\x0C""negative-ttl"
+#define MOD_HEARTBEAT    "\x09""heartbeat"
+#define MOD_MAX_DOCUMENT "\x0C""max-document"
+#define MOD_CA_FILE      "\x07""ca-file"
+#define MOD_BACKOFF_MAX  "\x0B""backoff-max"
+#define MOD_MANAGED_ZONE "\x0C""managed-zone"
+
+/*! \brief Zones answered SERVFAIL before the first sync when none is configured. */
+static const char *const default_managed[] = { "lain.", "20.172.in-addr.arpa." };
+
+/*! \brief Checks that a lainlet URL is http:// or https://. */
+static int check_url(knotd_conf_check_args_t *args)
+{
+	const char *url = (const char *)args->data;
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+		args->err_str = "lainlet must be an http:// or https:// URL";
+		return KNOT_EINVAL;
+	}
+	return KNOT_EOK;
+}
+
+const yp_item_t lain_conf[] = {
+	{ MOD_LAINLET,      YP_TSTR,   YP_VNONE, YP_FMULTI, { check_url } },
+	{ MOD_TTL,          YP_TINT,   YP_VINT = { 0, 604800, 60, YP_STIME } },
+	{ MOD_NEGATIVE_TTL, YP_TINT,   YP_VINT = { 0, 86400, 5, YP_STIME } },
+	{ MOD_HEARTBEAT,    YP_TINT,   YP_VINT = { 1, 300, 5, YP_STIME } },
+	{ MOD_MAX_DOCUMENT, YP_TINT,   YP_VINT = { 1024, 1LL << 32, 256LL << 20, YP_SSIZE } },
+	{ MOD_CA_FILE,      YP_TSTR,   YP_VNONE },
+	{ MOD_BACKOFF_MAX,  YP_TINT,   YP_VINT = { 1, 3600, 10, YP_STIME } },
+	{ MOD_MANAGED_ZONE, YP_TDNAME, YP_VNONE, YP_FMULTI },
+	{ NULL }
+};
+
+int lain_conf_check(knotd_conf_check_args_t *args)
+{
+	knotd_conf_t urls = knotd_conf_check_item(args, MOD_LAINLET);
+	size_t count = urls.count;
+	knotd_conf_free(&urls);
+	if (count == 0) {
+		args->err_str = "no lainlet URL specified";
+		return KNOT_EINVAL;
+	}
+	return KNOT_EOK;
+}
+
+/*! \brief Counters, in the order they are registered. */
+enum {
+	CTR_ANSWERS = 0,  /*!< Positive answers, by record kind. */
+	CTR_NODATA,       /*!< NODATA answers. */
+	CTR_NXDOMAIN,     /*!< NXDOMAIN answers. */
+	CTR_REFERRALS,    /*!< Referrals. */
+	CTR_SERVFAIL,     /*!< SERVFAIL before the first sync. */
+	CTR_WATCH,        /*!< Watcher events, by watch_counter_t. */
+	CTR_RECORDS,      /*!< Records in the table (gauge). */
+	CTR_BUILD_US,     /*!< Last table build time in microseconds (gauge). */
+};
+
+/*! \brief Module instance. */
+typedef struct {
+	table_t *table;             /*!< Current table (RCU), NULL before the first sync. */
+	watch_t *watch;             /*!< The watcher thread. */
+	knotd_mod_t *mod;           /*!< Knot's handle. */
+	answer_conf_t answer;       /*!< Answer settings. */
+	knot_dname_t **managed;     /*!< Zones answered SERVFAIL before the first sync. */
+	size_t managed_count;       /*!< Their number. */
+	lain_log_t log;             /*!< Log sink of the readers and the watcher. */
+} lain_ctx_t;
+
+/*! \brief True when the name is in a zone we answer SERVFAIL for before sync. */
+static bool is_managed(const lain_ctx_t *ctx, const knot_dname_t *qname)
+{
+	for (size_t i = 0; i < ctx->managed_count; i++) {
+		if (knot_dname_in_bailiwick(qname, ctx->managed[i]) >= 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*! \brief The querying client: its IPv4 address and the time. */
+static void client_init(const table_t *table, knotd_qdata_t *qdata, table_client_t *client)
+{
+	memset(client, 0, sizeof(*client));
+	const struct sockaddr_storage *remote = knotd_qdata_remote_addr(qdata);
+	if (remote != NULL && remote->ss_family == AF_INET) {
+		client->addr = ((const struct sockaddr_in *)remote)->sin_addr.s_addr;
+	}
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME_COARSE, &now);
+	client->now = 0x400000000000000aULL + now.tv_sec;
+	table_client_locate(table, client);
+}
+
+static knotd_state_t lain_begin(knotd_state_t state, knot_pkt_t *pkt, knotd_qdata_t *qdata,
+                                knotd_mod_t *mod)
+{
+	if (state == KNOTD_STATE_DONE || state == KNOTD_STATE_FAIL ||
+	    state == KNOTD_STATE_FINAL || qdata->type != KNOTD_QUERY_TYPE_NORMAL ||
+	    knot_pkt_qclass(qdata->query) != KNOT_CLASS_IN ||
+	    knot_pkt_has_tsig(qdata->query)) {
+		return state; // Knot's business
+	}
+	lain_ctx_t *ctx = knotd_mod_ctx(mod);
+	unsigned thread = qdata->params->thread_id;
+	const knot_dname_t *qname = knot_pkt_qname(qdata->query);
+
+	const table_t *table = rcu_dereference(ctx->table);
+	if (table == NULL) {
+		if (!is_managed(ctx, qname)) {
+			return state;
+		}
+		knotd_mod_stats_incr(mod, thread, CTR_SERVFAIL, 0, 1);
+		qdata->rcode = KNOT_RCODE_SERVFAIL;
+		return KNOTD_STATE_FAIL;
+	}
+
+	table_client_t client;
+	client_init(table, qdata, &client);
+	answer_result_t res;
+	answer_write(table, pkt, qname, knot_pkt_qtype(qdata->query), &client, &ctx->answer,
+	             &res);
+	switch (res.kind) {
+	case ANSWER_NOT_OURS:
+		return state;
+	case ANSWER_HIT:
+		knotd_mod_stats_incr(mod, thread, CTR_ANSWERS, res.rr_kind, 1);
+		break;
+	case ANSWER_NODATA:
+		knotd_mod_stats_incr(mod, thread, CTR_NODATA, 0, 1);
+		break;
+	case ANSWER_NXDOMAIN:
+		knotd_mod_stats_incr(mod, thread, CTR_NXDOMAIN, 0, 1);
+		break;
+	case ANSWER_REFERRAL:
+		knotd_mod_stats_incr(mod, thread, CTR_REFERRALS, 0, 1);
+		break;
+	default:
+		break;
+	}
+	if (res.ret != KNOT_EOK && res.ret != KNOT_ESPACE) {
+		qdata->rcode = KNOT_RCODE_SERVFAIL;
+		return KNOTD_STATE_FAIL;
+	}
+	qdata->rcode = res.rcode; // on KNOT_ESPACE the packet has TC set
+	return KNOTD_STATE_DONE;
+}
+
+/*! \brief The watcher's log lines go to knotd's log. */
+static void log_write(void *arg, int priority, const char *line)
+{
+	knotd_mod_log(arg, priority, "%s", line);
+}
+
+static void on_publish(void *arg, table_t *table, const table_stats_t *stats,
+                       uint64_t build_us)
+{
+	lain_ctx_t *ctx = arg;
+	table_t *old = rcu_xchg_pointer(&ctx->table, table);
+	synchronize_rcu();
+	table_free(old);
+	knotd_mod_stats_store(ctx->mod, 0, CTR_RECORDS, 0, stats->records);
+	knotd_mod_stats_store(ctx->mod, 0, CTR_BUILD_US, 0, build_us);
+	knotd_mod_log(ctx->mod, LOG_INFO, "table published (serial %u, records %zu, names %zu, "
+	              "%zu kB, build %llu us)", table_serial(table), stats->records,
+	              stats->nodes, stats->bytes / 1024, (unsigned long long)build_us);
+}
+
+static void on_count(void *arg, watch_counter_t counter, uint64_t value)
+{
+	lain_ctx_t *ctx = arg;
+	knotd_mod_stats_incr(ctx->mod, 0, CTR_WATCH, counter, value);
+}
+
+static char *kind_to_str(uint32_t idx, uint32_t count)
+{
+	static const char *const names[RR_KIND_COUNT] = {
+		[RR_KIND_STATIC] = "static", [RR_KIND_PROC] = "proc", [RR_KIND_APP] = "app",
+		[RR_KIND_PORTAL] = "portal", [RR_KIND_DEFAULT] = "default",
+	};
+	return idx < RR_KIND_COUNT ? strdup(names[idx]) : NULL;
+}
+
+static char *watch_to_str(uint32_t idx, uint32_t count)
+{
+	static const char *const names[WATCH_COUNTERS] = {
+		[WATCH_CONNECTS] = "connects", [WATCH_DISCONNECTS] = "disconnects",
+		[WATCH_HEARTBEAT_MISSES] = "heartbeat-misses",
+		[WATCH_DOCS_APPLIED] = "documents-applied",
+		[WATCH_DOCS_REFUSED] = "documents-refused", [WATCH_PUBLISHES] = "publishes",
+	};
+	return idx < WATCH_COUNTERS ? strdup(names[idx]) : NULL;
+}
+
+/*! \brief Registers the counters in CTR_* order. */
+static int stats_init(knotd_mod_t *mod)
+{
+	int ret = knotd_mod_stats_add(mod, "answers", RR_KIND_COUNT, kind_to_str);
+	if (ret == KNOT_EOK) {
+		ret = knotd_mod_stats_add(mod, "nodata", 1, NULL);
+	}
+	if (ret == KNOT_EOK) {
+		ret = knotd_mod_stats_add(mod, "nxdomain", 1, NULL);
+	}
+	if (ret == KNOT_EOK) {
+		ret = knotd_mod_stats_add(mod, "referrals", 1, NULL);
+	}
+	if (ret == KNOT_EOK) {
+		ret = knotd_mod_stats_add(mod, "servfail-unsynced", 1, NULL);
+	}
+	if (ret == KNOT_EOK) {
+		ret = knotd_mod_stats_add(mod, "lainlet", WATCH_COUNTERS, watch_to_str);
+	}
+	if (ret == KNOT_EOK) {
+		ret = knotd_mod_stats_add(mod, "records", 1, NULL);
+	}
+	if (ret == KNOT_EOK) {
+		ret = knotd_mod_stats_add(mod, "build-usec", 1, NULL);
+	}
+	return ret;
+}
+
+/*! \brief Copies the managed zones (or the defaults). */
+static int managed_init(lain_ctx_t *ctx, knotd_mod_t *mod)
+{
+	knotd_conf_t conf = knotd_conf_mod(mod, MOD_MANAGED_ZONE);
+	size_t count = conf.count > 0 ? conf.count : sizeof(default_managed) / sizeof(char *);
+	ctx->managed = calloc(count, sizeof(knot_dname_t *));
+	if (ctx->managed == NULL) {
+		knotd_conf_free(&conf);
+		return KNOT_ENOMEM;
+	}
+	for (size_t i = 0; i < count; i++) {
+		ctx->managed[i] = conf.count > 0 ? knot_dname_copy(conf.multi[i].dname, NULL) :
+		                  knot_dname_from_str_alloc(default_managed[i]);
+		if (ctx->managed[i] == NULL) {
+			knotd_conf_free(&conf);
+			return KNOT_ENOMEM;
+		}
+		knot_dname_to_lower(ctx->managed[i]);
+		ctx->managed_count++;
+	}
+	knotd_conf_free(&conf);
+	return KNOT_EOK;
+}
+
+/*! \brief Starts the watcher with the configured lainlet URLs. */
+static int watch_init(lain_ctx_t *ctx, knotd_mod_t *mod, const lain_log_t *log)
+{
+	knotd_conf_t urls = knotd_conf_mod(mod, MOD_LAINLET);
+	const char **list = calloc(urls.count + 1, sizeof(char *));
+	if (list == NULL) {
+		knotd_conf_free(&urls);
+		return KNOT_ENOMEM;
+	}
+	for (size_t i = 0; i < urls.count; i++) {
+		list[i] = urls.multi[i].string;
+	}
+	knotd_conf_t ca = knotd_conf_mod(mod, MOD_CA_FILE);
+	watch_conf_t conf = {
+		.urls = list,
+		.url_count = urls.count,
+		.heartbeat = knotd_conf_mod(mod, MOD_HEARTBEAT).single.integer,
+		.max_document = knotd_conf_mod(mod, MOD_MAX_DOCUMENT).single.integer,
+		.ca_file = ca.count > 0 ? ca.single.string : NULL,
+		.backoff_max_ms = knotd_conf_mod(mod, MOD_BACKOFF_MAX).single.integer * 1000,
+		.reader = {
+			.ttl = knotd_conf_mod(mod, MOD_TTL).single.integer,
+			.log = log,
+			.log_max = 10,
+		},
+		.log = *log,
+		.publish = on_publish,
+		.count = on_count,
+		.arg = ctx,
+	};
+	int ret = watch_start(&ctx->watch, &conf); // copies the strings
+	free(list);
+	knotd_conf_free(&urls);
+	return ret;
+}
+
+static void lain_free(lain_ctx_t *ctx)
+{
+	watch_stop(ctx->watch);
+	table_free(ctx->table);
+	for (size_t i = 0; i < ctx->managed_count; i++) {
+		knot_dname_free(ctx->managed[i], NULL);
+	}
+	free(ctx->managed);
+	free(ctx);
+}
+
+int lain_load(knotd_mod_t *mod)
+{
+	// jansson seeds its hash function itself, thread-safely, on first use.
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		knotd_mod_log(mod, LOG_ERR, "failed to initialise libcurl");
+		return KNOT_ERROR;
+	}
+	lain_ctx_t *ctx = calloc(1, sizeof(*ctx));
+	if (ctx == NULL) {
+		curl_global_cleanup();
+		return KNOT_ENOMEM;
+	}
+	ctx->mod = mod;
+	ctx->answer.negative_ttl = knotd_conf_mod(mod, MOD_NEGATIVE_TTL).single.integer;
+	ctx->log = (lain_log_t){ .write = log_write, .arg = mod };
+
+	int ret = stats_init(mod);
+	if (ret == KNOT_EOK) {
+		ret = managed_init(ctx, mod);
+	}
+	if (ret == KNOT_EOK) {
+		knotd_mod_ctx_set(mod, ctx);
+		ret = watch_init(ctx, mod, &ctx->log);
+	}
+	if (ret == KNOT_EOK) {
+		ret = knotd_mod_hook(mod, KNOTD_STAGE_BEGIN, lain_begin);
+	}
+	if (ret != KNOT_EOK) {
+		knotd_mod_log(mod, LOG_ERR, "failed to load (%s)", knot_strerror(ret));
+		knotd_mod_ctx_set(mod, NULL);
+		lain_free(ctx);
+		curl_global_cleanup();
+		return ret;
+	}
+	return KNOT_EOK;
+}
+
+void lain_unload(knotd_mod_t *mod)
+{
+	lain_ctx_t *ctx = knotd_mod_ctx(mod);
+	if (ctx != NULL) {
+		lain_free(ctx);
+		curl_global_cleanup();
+	}
+}
+
+KNOTD_MOD_API(lain, KNOTD_MOD_FLAG_SCOPE_GLOBAL, lain_load, lain_unload, lain_conf,
+              lain_conf_check);

@@ -1,0 +1,214 @@
+/*!
+ * \file
+ * \brief Record lists and the name helpers the readers share.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rr.h"
+
+void rr_list_init(rr_list_t *list)
+{
+	memset(list, 0, sizeof(*list));
+}
+
+void rr_list_clear(rr_list_t *list)
+{
+	free(list->rrs);
+	free(list->data);
+	free(list->locs);
+	rr_list_init(list);
+}
+
+/*! \brief Makes room for n more items of size sz in a growable array. */
+static int grow(void **arr, size_t *cap, size_t used, size_t n, size_t sz)
+{
+	if (used + n <= *cap) {
+		return KNOT_EOK;
+	}
+	size_t new_cap = *cap ? *cap : 64;
+	while (new_cap < used + n) {
+		new_cap *= 2;
+	}
+	void *p = realloc(*arr, new_cap * sz);
+	if (p == NULL) {
+		return KNOT_ENOMEM;
+	}
+	*arr = p;
+	*cap = new_cap;
+	return KNOT_EOK;
+}
+
+rr_t *rr_list_add(rr_list_t *list, const knot_dname_t *owner, uint16_t type,
+                  uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
+{
+	size_t owner_len = knot_dname_size(owner);
+	if (grow((void **)&list->rrs, &list->cap, list->count, 1, sizeof(rr_t)) != KNOT_EOK ||
+	    grow((void **)&list->data, &list->data_cap, list->len, owner_len + rdlen, 1) != KNOT_EOK ||
+	    list->len + owner_len + rdlen > UINT32_MAX) {
+		return NULL;
+	}
+
+	rr_t *rr = &list->rrs[list->count];
+	memset(rr, 0, sizeof(*rr));
+	rr->owner = list->len;
+	memcpy(list->data + list->len, owner, owner_len);
+	knot_dname_to_lower(list->data + list->len);
+	list->len += owner_len;
+	rr->rdata = list->len;
+	if (rdlen > 0) {
+		memcpy(list->data + list->len, rdata, rdlen);
+	}
+	list->len += rdlen;
+	rr->rdlen = rdlen;
+	rr->type = type;
+	rr->ttl = ttl;
+	rr->seq = list->count++;
+	return rr;
+}
+
+int rr_list_add_loc(rr_list_t *list, const uint8_t *prefix, uint8_t len, const char loc[2])
+{
+	if (len > 4) {
+		return KNOT_EINVAL;
+	}
+	if (grow((void **)&list->locs, &list->loc_cap, list->loc_count, 1,
+	         sizeof(rr_loc_t)) != KNOT_EOK) {
+		return KNOT_ENOMEM;
+	}
+	rr_loc_t *rule = &list->locs[list->loc_count];
+	memset(rule, 0, sizeof(*rule));
+	memcpy(rule->prefix, prefix, len);
+	rule->len = len;
+	memcpy(rule->loc, loc, 2);
+	rule->seq = list->loc_count++;
+	return KNOT_EOK;
+}
+
+int rr_list_append(rr_list_t *dst, const rr_list_t *src)
+{
+	for (size_t i = 0; i < src->count; i++) {
+		const rr_t *s = &src->rrs[i];
+		rr_t *d = rr_list_add(dst, rr_owner(src, s), s->type, s->ttl,
+		                      rr_rdata(src, s), s->rdlen);
+		if (d == NULL) {
+			return KNOT_ENOMEM;
+		}
+		d->kind = s->kind;
+		d->flags = s->flags;
+		d->view = s->view;
+	}
+	for (size_t i = 0; i < src->loc_count; i++) {
+		const rr_loc_t *s = &src->locs[i];
+		int ret = rr_list_add_loc(dst, s->prefix, s->len, s->loc);
+		if (ret != KNOT_EOK) {
+			return ret;
+		}
+	}
+	return KNOT_EOK;
+}
+
+/*! \brief A byte allowed in a hostname label. */
+static bool hostname_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+int rr_hostname(uint8_t *out, const char *str)
+{
+	size_t pos = 0;
+	const char *p = str;
+	if (*p == '\0' || (p[0] == '.' && p[1] == '\0')) {
+		out[0] = 0;
+		return 1;
+	}
+	while (*p != '\0') {
+		const char *end = p;
+		while (*end != '\0' && *end != '.') {
+			if (!hostname_char(*end)) {
+				return KNOT_EINVAL;
+			}
+			end++;
+		}
+		size_t label = end - p;
+		if (label == 0) {
+			return KNOT_EINVAL;
+		}
+		if (label > KNOT_DNAME_MAXLABELLEN) {
+			return KNOT_ESPACE;
+		}
+		if (pos + 1 + label + 1 > KNOT_DNAME_MAXLEN) {
+			return KNOT_ESPACE;
+		}
+		out[pos++] = label;
+		for (size_t i = 0; i < label; i++) {
+			char c = p[i];
+			out[pos++] = (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+		}
+		p = end;
+		if (*p == '.') {
+			p++;
+		}
+	}
+	out[pos++] = 0;
+	return pos;
+}
+
+void rr_ptr_owner(uint8_t *out, const uint8_t ip4[4])
+{
+	size_t pos = 0;
+	for (int i = 3; i >= 0; i--) {
+		char buf[4];
+		int n = snprintf(buf, sizeof(buf), "%u", ip4[i]);
+		out[pos++] = n;
+		memcpy(out + pos, buf, n);
+		pos += n;
+	}
+	memcpy(out + pos, "\x07" "in-addr" "\x04" "arpa", 14);
+}
+
+/*! \brief Length of the NAPTR fields before its replacement name, < 0 if malformed. */
+static int naptr_header_len(const uint8_t *pos, const uint8_t *end)
+{
+	const uint8_t *p = pos + 4; // order, preference
+	for (int i = 0; i < 3 && p <= end; i++) {
+		if (p >= end) {
+			return -1;
+		}
+		p += 1 + *p; // flags, services, regexp
+	}
+	return p <= end ? p - pos : -1;
+}
+
+int rr_rdata_check(uint16_t type, const uint8_t *rdata, uint16_t rdlen)
+{
+	const knot_rdata_descriptor_t *desc = knot_get_rdata_descriptor(type);
+	const uint8_t *pos = rdata, *end = rdata + rdlen;
+	for (int i = 0; desc->block_types[i] != KNOT_RDATA_WF_END; i++) {
+		int block = desc->block_types[i];
+		int len;
+		switch (block) {
+		case KNOT_RDATA_WF_FIXED_DNAME:
+		case KNOT_RDATA_WF_COMPRESSIBLE_DNAME:
+		case KNOT_RDATA_WF_DECOMPRESSIBLE_DNAME:
+			len = pos < end ? knot_dname_wire_check(pos, end, NULL) : -1;
+			break;
+		case KNOT_RDATA_WF_NAPTR_HEADER:
+			len = naptr_header_len(pos, end);
+			break;
+		case KNOT_RDATA_WF_REMAINDER:
+			len = end - pos;
+			break;
+		default:
+			len = block;
+			break;
+		}
+		if (len < 0 || len > end - pos) {
+			return KNOT_EMALF;
+		}
+		pos += len;
+	}
+	return pos == end ? KNOT_EOK : KNOT_EMALF;
+}

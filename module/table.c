@@ -1,0 +1,472 @@
+/*!
+ * \file
+ * \brief Record table: build from records, look names up.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "table.h"
+
+/*! \brief Chunk of the growable node array and hash index. */
+struct table {
+	table_node_t *nodes;     /*!< Nodes; ancestors of every owner included. */
+	uint32_t node_count;     /*!< Nodes in use. */
+	uint32_t node_cap;       /*!< Nodes allocated. */
+	uint32_t *slots;         /*!< Open-addressing index: node index + 1, 0 = empty. */
+	uint32_t slot_mask;      /*!< Slots - 1 (a power of two). */
+	table_rrset_t *rrsets;   /*!< All rrsets, grouped by node. */
+	uint32_t rrset_count;    /*!< Rrsets. */
+	uint8_t *names;          /*!< Owner names. */
+	uint8_t *rdata;          /*!< All rdata (knot_rdata_t, 2-byte aligned). */
+	size_t rdata_len;        /*!< Bytes of rdata. */
+	size_t names_len;        /*!< Bytes of names. */
+	rr_loc_t *locs;          /*!< Location rules, longest prefix first. */
+	uint32_t loc_count;      /*!< Rules. */
+	size_t records;          /*!< Records loaded. */
+	uint32_t serial;         /*!< Serial of automatic SOAs. */
+};
+
+/*! \brief FNV-1a over a wire-format name. */
+static uint32_t name_hash(const uint8_t *name, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < len; i++) {
+		h ^= name[i];
+		h *= 0x100000001b3ULL;
+	}
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+/*! \brief Index of the node with this name, -1 if none. */
+static int32_t index_find(const table_t *t, const uint8_t *name, size_t len)
+{
+	uint32_t i = name_hash(name, len) & t->slot_mask;
+	for (;;) {
+		uint32_t slot = t->slots[i];
+		if (slot == 0) {
+			return -1;
+		}
+		const table_node_t *node = &t->nodes[slot - 1];
+		if (memcmp(node->owner, name, len) == 0 &&
+		    knot_dname_size(node->owner) == len) {
+			return slot - 1;
+		}
+		i = (i + 1) & t->slot_mask;
+	}
+}
+
+/*! \brief Doubles the index when it is half full. */
+static int index_grow(table_t *t)
+{
+	uint32_t cap = (t->slot_mask + 1) * 2;
+	uint32_t *slots = calloc(cap, sizeof(*slots));
+	if (slots == NULL) {
+		return KNOT_ENOMEM;
+	}
+	for (uint32_t n = 0; n < t->node_count; n++) {
+		const knot_dname_t *owner = t->nodes[n].owner;
+		uint32_t i = name_hash(owner, knot_dname_size(owner)) & (cap - 1);
+		while (slots[i] != 0) {
+			i = (i + 1) & (cap - 1);
+		}
+		slots[i] = n + 1;
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->slot_mask = cap - 1;
+	return KNOT_EOK;
+}
+
+/*! \brief Adds a node for a name (not present yet); returns its index or < 0. */
+static int32_t node_add(table_t *t, const knot_dname_t *owner)
+{
+	if (t->node_count + 1 > (t->slot_mask + 1) / 2 && index_grow(t) != KNOT_EOK) {
+		return KNOT_ENOMEM;
+	}
+	if (t->node_count == t->node_cap) {
+		uint32_t cap = t->node_cap ? t->node_cap * 2 : 256;
+		table_node_t *nodes = realloc(t->nodes, cap * sizeof(*nodes));
+		if (nodes == NULL) {
+			return KNOT_ENOMEM;
+		}
+		t->nodes = nodes;
+		t->node_cap = cap;
+	}
+	int32_t n = t->node_count++;
+	table_node_t *node = &t->nodes[n];
+	memset(node, 0, sizeof(*node));
+	node->owner = owner;
+	node->parent = -1;
+	node->wildcard = -1;
+	if (owner[0] == 1 && owner[1] == '*') {
+		node->flags |= TABLE_NODE_WILDCARD;
+	}
+
+	size_t len = knot_dname_size(owner);
+	uint32_t i = name_hash(owner, len) & t->slot_mask;
+	while (t->slots[i] != 0) {
+		i = (i + 1) & t->slot_mask;
+	}
+	t->slots[i] = n + 1;
+	return n;
+}
+
+/*! \brief Sort context: records are ordered by owner, type, view, appearance. */
+static int rr_order(const void *a, const void *b, void *arg)
+{
+	const rr_list_t *list = arg;
+	const rr_t *x = &list->rrs[*(const uint32_t *)a];
+	const rr_t *y = &list->rrs[*(const uint32_t *)b];
+	const knot_dname_t *ox = rr_owner(list, x), *oy = rr_owner(list, y);
+	size_t lx = knot_dname_size(ox), ly = knot_dname_size(oy);
+	int cmp = memcmp(ox, oy, lx < ly ? lx : ly);
+	if (cmp != 0 || lx != ly) {
+		return cmp != 0 ? cmp : (lx < ly ? -1 : 1);
+	}
+	if (x->type != y->type) {
+		return x->type < y->type ? -1 : 1;
+	}
+	cmp = memcmp(&x->view, &y->view, sizeof(x->view));
+	if (cmp != 0) {
+		return cmp;
+	}
+	return x->seq < y->seq ? -1 : (x->seq > y->seq);
+}
+
+/*! \brief True when two records belong to one rrset. */
+static bool same_rrset(const rr_list_t *list, const rr_t *x, const rr_t *y)
+{
+	return x->type == y->type && memcmp(&x->view, &y->view, sizeof(x->view)) == 0 &&
+	       knot_dname_is_equal(rr_owner(list, x), rr_owner(list, y));
+}
+
+/*! \brief Writes the serial into an SOA rdata (after mname and rname). */
+static void soa_set_serial(knot_rdata_t *rd, uint32_t serial)
+{
+	size_t mname = knot_dname_size(rd->data);
+	if (mname >= rd->len) {
+		return;
+	}
+	size_t rname = knot_dname_size(rd->data + mname);
+	if (mname + rname + 4 > rd->len) {
+		return;
+	}
+	knot_wire_write_u32(rd->data + mname + rname, serial);
+}
+
+/*! \brief Groups the sorted records into nodes and rrsets. */
+static int load_records(table_t *t, const rr_list_t *list, const uint32_t *order)
+{
+	// Sizes first: one allocation for names, one for rdata.
+	size_t names = 0, rdata = 0;
+	for (size_t i = 0; i < list->count; i++) {
+		const rr_t *rr = &list->rrs[order[i]];
+		rdata += knot_rdata_size(rr->rdlen);
+		if (i == 0 || !knot_dname_is_equal(rr_owner(list, rr),
+		                                   rr_owner(list, &list->rrs[order[i - 1]]))) {
+			names += knot_dname_size(rr_owner(list, rr));
+		}
+	}
+	t->names = malloc(names + 1);
+	t->rdata = malloc(rdata + 2);
+	t->rrsets = calloc(list->count + 1, sizeof(*t->rrsets));
+	if (t->names == NULL || t->rdata == NULL || t->rrsets == NULL) {
+		return KNOT_ENOMEM;
+	}
+
+	table_node_t *node = NULL;
+	table_rrset_t *set = NULL;
+	for (size_t i = 0; i < list->count; i++) {
+		const rr_t *rr = &list->rrs[order[i]];
+		const rr_t *prev = i > 0 ? &list->rrs[order[i - 1]] : NULL;
+		const knot_dname_t *owner = rr_owner(list, rr);
+		if (prev == NULL || !knot_dname_is_equal(owner, rr_owner(list, prev))) {
+			size_t len = knot_dname_size(owner);
+			uint8_t *copy = t->names + t->names_len;
+			memcpy(copy, owner, len);
+			t->names_len += len;
+			int32_t n = node_add(t, copy);
+			if (n < 0) {
+				return n;
+			}
+			node = &t->nodes[n];
+			node->rrsets = t->rrsets + t->rrset_count;
+			node->flags |= TABLE_NODE_DATA;
+			set = NULL;
+		}
+		if (rr->type == KNOT_RRTYPE_SOA && set != NULL && same_rrset(list, rr, prev)) {
+			continue; // one SOA per name and view: the first one wins
+		}
+		if (set == NULL || !same_rrset(list, rr, prev)) {
+			set = &t->rrsets[t->rrset_count++];
+			set->type = rr->type;
+			set->kind = rr->kind;
+			set->view = rr->view;
+			set->rrs.rdata = (knot_rdata_t *)(t->rdata + t->rdata_len);
+			node->rrset_count++;
+			if (rr->type == KNOT_RRTYPE_NS) {
+				node->flags |= TABLE_NODE_NS;
+			} else if (rr->type == KNOT_RRTYPE_SOA) {
+				node->flags |= TABLE_NODE_SOA;
+			}
+			static const rr_view_t none;
+			if (memcmp(&rr->view, &none, sizeof(none)) != 0) {
+				node->flags |= TABLE_NODE_VIEWS;
+			}
+		}
+		knot_rdata_t *rd = (knot_rdata_t *)(t->rdata + t->rdata_len);
+		knot_rdata_init(rd, rr->rdlen, rr_rdata(list, rr));
+		if (rr->type == KNOT_RRTYPE_SOA && (rr->flags & RR_FLAG_AUTO_SERIAL)) {
+			soa_set_serial(rd, t->serial);
+		}
+		t->rdata_len += knot_rdata_size(rr->rdlen);
+		set->rrs.count++;
+		set->rrs.size += knot_rdata_size(rr->rdlen);
+		set->ttl = rr->ttl;
+		t->records++;
+	}
+	return KNOT_EOK;
+}
+
+/*! \brief Adds every missing ancestor, links parents, wildcards and children. */
+static int link_nodes(table_t *t)
+{
+	// Ancestors are suffixes of an existing owner: they share its bytes.
+	uint32_t with_data = t->node_count;
+	for (uint32_t n = 0; n < with_data; n++) {
+		const knot_dname_t *name = t->nodes[n].owner;
+		while (*name != 0) {
+			name += *name + 1;
+			if (index_find(t, name, knot_dname_size(name)) >= 0) {
+				break;
+			}
+			int32_t added = node_add(t, name);
+			if (added < 0) {
+				return added;
+			}
+		}
+	}
+	for (uint32_t n = 0; n < t->node_count; n++) {
+		table_node_t *node = &t->nodes[n];
+		if (node->owner[0] == 0) {
+			continue;
+		}
+		const knot_dname_t *up = node->owner + node->owner[0] + 1;
+		node->parent = index_find(t, up, knot_dname_size(up));
+		table_node_t *parent = &t->nodes[node->parent];
+		parent->flags |= TABLE_NODE_CHILDREN;
+		if (node->flags & TABLE_NODE_WILDCARD) {
+			parent->wildcard = n;
+		}
+	}
+	return KNOT_EOK;
+}
+
+/*! \brief Orders location rules: longest prefix first, then first written. */
+static int loc_order(const void *a, const void *b)
+{
+	const rr_loc_t *x = a, *y = b;
+	if (x->len != y->len) {
+		return x->len > y->len ? -1 : 1;
+	}
+	return x->seq < y->seq ? -1 : (x->seq > y->seq);
+}
+
+table_t *table_build(const rr_list_t *list, uint32_t serial)
+{
+	table_t *t = calloc(1, sizeof(*t));
+	uint32_t *order = malloc((list->count + 1) * sizeof(*order));
+	if (t == NULL || order == NULL) {
+		goto fail;
+	}
+	t->serial = serial;
+	t->slot_mask = 1023;
+	t->slots = calloc(t->slot_mask + 1, sizeof(*t->slots));
+	if (t->slots == NULL) {
+		goto fail;
+	}
+	for (size_t i = 0; i < list->count; i++) {
+		order[i] = i;
+	}
+	qsort_r(order, list->count, sizeof(*order), rr_order, (void *)list);
+	if (load_records(t, list, order) != KNOT_EOK || link_nodes(t) != KNOT_EOK) {
+		goto fail;
+	}
+	if (list->loc_count > 0) {
+		t->locs = malloc(list->loc_count * sizeof(*t->locs));
+		if (t->locs == NULL) {
+			goto fail;
+		}
+		memcpy(t->locs, list->locs, list->loc_count * sizeof(*t->locs));
+		t->loc_count = list->loc_count;
+		qsort(t->locs, t->loc_count, sizeof(*t->locs), loc_order);
+	}
+	free(order);
+	return t;
+fail:
+	free(order);
+	table_free(t);
+	return NULL;
+}
+
+void table_free(table_t *table)
+{
+	if (table == NULL) {
+		return;
+	}
+	free(table->nodes);
+	free(table->slots);
+	free(table->rrsets);
+	free(table->names);
+	free(table->rdata);
+	free(table->locs);
+	free(table);
+}
+
+table_stats_t table_stats(const table_t *t)
+{
+	table_stats_t s = {
+		.records = t->records,
+		.nodes = t->node_count,
+		.rrsets = t->rrset_count,
+		.bytes = sizeof(*t) + t->node_cap * sizeof(*t->nodes) +
+		         (t->slot_mask + 1) * sizeof(*t->slots) +
+		         (t->records + 1) * sizeof(*t->rrsets) + t->names_len + t->rdata_len +
+		         t->loc_count * sizeof(*t->locs),
+	};
+	return s;
+}
+
+uint32_t table_serial(const table_t *table)
+{
+	return table->serial;
+}
+
+void table_client_locate(const table_t *t, table_client_t *client)
+{
+	client->loc[0] = client->loc[1] = 0;
+	const uint8_t *addr = (const uint8_t *)&client->addr;
+	for (uint32_t i = 0; i < t->loc_count; i++) {
+		const rr_loc_t *rule = &t->locs[i];
+		if (memcmp(rule->prefix, addr, rule->len) == 0) {
+			memcpy(client->loc, rule->loc, 2);
+			return;
+		}
+	}
+}
+
+const table_node_t *table_node(const table_t *table, int32_t index)
+{
+	return index < 0 ? NULL : &table->nodes[index];
+}
+
+const table_node_t *table_find(const table_t *table, const knot_dname_t *name)
+{
+	return table_node(table, index_find(table, name, knot_dname_size(name)));
+}
+
+bool table_rrset_visible(const table_rrset_t *set, const table_client_t *client)
+{
+	const rr_view_t *v = &set->view;
+	if ((v->loc[0] != 0 || v->loc[1] != 0) &&
+	    (v->loc[0] != client->loc[0] || v->loc[1] != client->loc[1])) {
+		return false;
+	}
+	if (v->node != 0 && v->node != client->addr) {
+		return false;
+	}
+	if (v->tai != 0) {
+		return v->expires ? client->now < v->tai : client->now >= v->tai;
+	}
+	return true;
+}
+
+const table_rrset_t *table_rrset_next(const table_node_t *node, uint16_t type,
+                                      const table_client_t *client, uint32_t *pos)
+{
+	while (*pos < node->rrset_count) {
+		const table_rrset_t *set = &node->rrsets[(*pos)++];
+		if ((type == KNOT_RRTYPE_ANY || set->type == type) &&
+		    table_rrset_visible(set, client)) {
+			return set;
+		}
+	}
+	return NULL;
+}
+
+/*! \brief True when the client sees any record at the node. */
+static bool node_has_data(const table_node_t *node, const table_client_t *client)
+{
+	if (!(node->flags & TABLE_NODE_DATA)) {
+		return false;
+	}
+	if (!(node->flags & TABLE_NODE_VIEWS)) {
+		return true;
+	}
+	return table_has(node, KNOT_RRTYPE_ANY, client);
+}
+
+/*! \brief Deepest node at or above the name: the name itself when it exists. */
+static const table_node_t *closest_node(const table_t *t, const knot_dname_t *name)
+{
+	for (;;) {
+		int32_t n = index_find(t, name, knot_dname_size(name));
+		if (n >= 0) {
+			return &t->nodes[n];
+		}
+		if (*name == 0) {
+			return NULL;
+		}
+		name += *name + 1;
+	}
+}
+
+void table_lookup(const table_t *t, const knot_dname_t *qname,
+                  const table_client_t *client, table_result_t *res)
+{
+	memset(res, 0, sizeof(*res));
+	const table_node_t *closest = closest_node(t, qname);
+	if (closest == NULL) {
+		return;
+	}
+
+	// The apex: the first name at or above with a visible NS.
+	const table_node_t *apex = closest;
+	while (!(apex->flags & TABLE_NODE_NS) || !table_has(apex, KNOT_RRTYPE_NS, client)) {
+		apex = table_node(t, apex->parent);
+		if (apex == NULL) {
+			return;
+		}
+	}
+	res->apex = apex;
+	if (!(apex->flags & TABLE_NODE_SOA) || !table_has(apex, KNOT_RRTYPE_SOA, client)) {
+		res->status = TABLE_DELEGATION;
+		return;
+	}
+
+	// The name itself: records the client sees, or children (not tinydns: an
+	// empty non-terminal exists).
+	bool exact = knot_dname_is_equal(closest->owner, qname);
+	if (exact && (node_has_data(closest, client) ||
+	              (closest->flags & TABLE_NODE_CHILDREN))) {
+		res->status = TABLE_FOUND;
+		res->node = closest;
+		return;
+	}
+
+	// Wildcards of every ancestor up to the apex; an existing name blocks
+	// only itself (tinydns).
+	const table_node_t *up = exact ? table_node(t, closest->parent) : closest;
+	for (; up != NULL; up = table_node(t, up->parent)) {
+		const table_node_t *wild = table_node(t, up->wildcard);
+		if (wild != NULL && node_has_data(wild, client)) {
+			res->status = TABLE_WILDCARD;
+			res->node = wild;
+			return;
+		}
+		if (up == apex) {
+			break;
+		}
+	}
+	res->status = TABLE_NXDOMAIN;
+}

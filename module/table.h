@@ -1,0 +1,146 @@
+/*!
+ * \file
+ * \brief The record table: records -> an immutable, lookup-optimised structure.
+ *
+ * A table is built once from a record list, off the query path, and never
+ * changes after: query threads read it without locks while the watcher
+ * builds the next one. Every ancestor of every owner is a node (an empty
+ * non-terminal when it has no records), so a lookup is a few hash probes and
+ * a walk up parent links. Lookups allocate nothing.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libknot/libknot.h>
+
+#include "rr.h"
+
+/*! \brief Records of one type and one view at one name. */
+typedef struct {
+	knot_rdataset_t rrs;  /*!< Rdata, in record order (points into the table). */
+	uint32_t ttl;         /*!< TTL (that of the last record, as tinydns). */
+	uint16_t type;        /*!< RR type. */
+	uint8_t kind;         /*!< What made it (RR_KIND_*). */
+	rr_view_t view;       /*!< Who may see it. */
+} table_rrset_t;
+
+/*! \brief Node flags. */
+enum table_node_flag {
+	TABLE_NODE_DATA     = 1 << 0, /*!< Has records. */
+	TABLE_NODE_CHILDREN = 1 << 1, /*!< Has child nodes. */
+	TABLE_NODE_NS       = 1 << 2, /*!< Has NS records (some view). */
+	TABLE_NODE_SOA      = 1 << 3, /*!< Has an SOA record (some view). */
+	TABLE_NODE_VIEWS    = 1 << 4, /*!< Some rrset has a view filter. */
+	TABLE_NODE_WILDCARD = 1 << 5, /*!< Owner's first label is '*'. */
+};
+
+/*! \brief One name of the table. */
+typedef struct {
+	const knot_dname_t *owner;  /*!< Lowercase wire-format name. */
+	const table_rrset_t *rrsets;/*!< Its rrsets, sorted by type. */
+	uint32_t rrset_count;       /*!< Number of rrsets. */
+	int32_t parent;             /*!< Index of the parent node, -1 for the root. */
+	int32_t wildcard;           /*!< Index of the node '*.<owner>', -1 if none. */
+	uint32_t flags;             /*!< TABLE_NODE_*. */
+} table_node_t;
+
+/*! \brief Who is asking and when: decides which records are visible. */
+typedef struct {
+	uint32_t addr;    /*!< Client IPv4 address (network order), 0 if none. */
+	char loc[2];      /*!< Client location from the table's rules. */
+	uint64_t now;     /*!< Now as a TAI64 label. */
+} table_client_t;
+
+/*! \brief Outcome of a lookup. */
+typedef enum {
+	TABLE_NOT_OURS = 0, /*!< No visible NS at or above the name. */
+	TABLE_FOUND,        /*!< The name exists (records or children). */
+	TABLE_WILDCARD,     /*!< Answered by a wildcard. */
+	TABLE_NXDOMAIN,     /*!< In our zone, no such name. */
+	TABLE_DELEGATION,   /*!< Below an NS without SOA: a referral. */
+	TABLE_NODATA,       /*!< Not from table_lookup: a name without the asked type. */
+} table_status_t;
+
+/*! \brief A lookup result; pointers into the table. */
+typedef struct {
+	table_status_t status;
+	const table_node_t *node;  /*!< FOUND: the name; WILDCARD: the '*' node. */
+	const table_node_t *apex;  /*!< Zone apex (or delegation point). */
+} table_result_t;
+
+typedef struct table table_t;
+
+/*! \brief Statistics of a built table. */
+typedef struct {
+	size_t records;   /*!< Records. */
+	size_t nodes;     /*!< Names (with empty non-terminals). */
+	size_t rrsets;    /*!< Rrsets. */
+	size_t bytes;     /*!< Memory held. */
+} table_stats_t;
+
+/*!
+ * \brief Builds a table from a record list.
+ *
+ * \param list    Records (not kept; the table copies what it needs).
+ * \param serial  Serial written into SOAs flagged RR_FLAG_AUTO_SERIAL.
+ *
+ * \return The table, NULL when out of memory.
+ */
+table_t *table_build(const rr_list_t *list, uint32_t serial);
+
+/*! \brief Frees a table. NULL is allowed. */
+void table_free(table_t *table);
+
+/*! \brief Statistics of a table. */
+table_stats_t table_stats(const table_t *table);
+
+/*! \brief Serial written into automatic SOAs. */
+uint32_t table_serial(const table_t *table);
+
+/*! \brief Fills the client's location from the table's '%' rules. */
+void table_client_locate(const table_t *table, table_client_t *client);
+
+/*!
+ * \brief Finds a name per tinydns' rules (apex walk, then exact, then
+ *        wildcards up to the apex), with records invisible to the client
+ *        treated as absent.
+ *
+ * \param table   Table.
+ * \param qname   Lowercase wire-format name.
+ * \param client  Who asks.
+ * \param res     Result.
+ */
+void table_lookup(const table_t *table, const knot_dname_t *qname,
+                  const table_client_t *client, table_result_t *res);
+
+/*! \brief Finds the node of exactly this name, NULL if none. */
+const table_node_t *table_find(const table_t *table, const knot_dname_t *name);
+
+/*! \brief The node with the given index. */
+const table_node_t *table_node(const table_t *table, int32_t index);
+
+/*! \brief True when the client may see the rrset now. */
+bool table_rrset_visible(const table_rrset_t *rrset, const table_client_t *client);
+
+/*!
+ * \brief Iterates the client's visible rrsets of a type at a node.
+ *
+ * \param node    Node.
+ * \param type    RR type, KNOT_RRTYPE_ANY for every type.
+ * \param client  Who asks.
+ * \param pos     Iterator: start at 0.
+ *
+ * \return The next rrset, NULL at the end.
+ */
+const table_rrset_t *table_rrset_next(const table_node_t *node, uint16_t type,
+                                      const table_client_t *client, uint32_t *pos);
+
+/*! \brief True when the node has records of the type visible to the client. */
+static inline bool table_has(const table_node_t *node, uint16_t type,
+                             const table_client_t *client)
+{
+	uint32_t pos = 0;
+	return table_rrset_next(node, type, client, &pos) != NULL;
+}

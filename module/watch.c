@@ -1,0 +1,386 @@
+/*!
+ * \file
+ * \brief The watcher thread: curl multi over lainlet's event streams (curl lives here only).
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <urcu.h>
+
+#include "sse.h"
+#include "watch.h"
+
+/*! \brief Silent heartbeat windows after which a stream is dead. */
+#define HEARTBEAT_MISSES 3
+/*! \brief First reconnect delay. */
+#define BACKOFF_MIN_MS 100
+/*! \brief Longest wait in one poll, so stop and deadlines are seen. */
+#define POLL_MAX_MS 200
+
+/*! \brief One watched document. */
+typedef struct {
+	struct watch *w;          /*!< Owner. */
+	cluster_source_t source;  /*!< Which document. */
+	CURL *easy;               /*!< Transfer, NULL when not connected. */
+	sse_t sse;                /*!< Event parser. */
+	size_t url;               /*!< Index of the URL in use. */
+	uint64_t retry_at;        /*!< When to connect again (ms, monotonic). */
+	uint64_t last_rx;         /*!< Last byte received (ms). */
+	unsigned backoff_ms;      /*!< Current backoff. */
+	bool checked_status;      /*!< The HTTP status was looked at. */
+	bool got_init;            /*!< This connection delivered a document. */
+	char error[CURL_ERROR_SIZE]; /*!< curl's error text. */
+} stream_t;
+
+struct watch {
+	watch_conf_t conf;        /*!< Settings (strings owned below). */
+	char **urls;              /*!< Copies of the URLs. */
+	char *ca_file;            /*!< Copy of the CA file path. */
+	pthread_t thread;         /*!< The thread. */
+	CURLM *multi;             /*!< Multi handle. */
+	atomic_bool stop;         /*!< Set by watch_stop. */
+	cluster_t cluster;        /*!< Latest documents. */
+	bool dirty;               /*!< The cluster changed since the last publish. */
+	bool synced_once;         /*!< The first complete sync was logged. */
+	uint32_t serial;          /*!< Last serial published. */
+	uint64_t started;         /*!< When the thread started (ms). */
+	stream_t streams[CLUSTER_SOURCES]; /*!< One per document. */
+};
+
+/*! \brief Monotonic milliseconds. */
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void watch_url_redact(const char *url, char *out, size_t len)
+{
+	const char *scheme = strstr(url, "://");
+	const char *host = scheme != NULL ? scheme + 3 : url;
+	const char *at = strchr(host, '@');
+	const char *slash = strchr(host, '/');
+	if (at != NULL && (slash == NULL || at < slash)) {
+		snprintf(out, len, "%.*s***@%s", (int)(host - url), url, at + 1);
+	} else {
+		snprintf(out, len, "%s", url);
+	}
+}
+
+/*! \brief Logs a line about a stream, naming its document and redacted URL. */
+__attribute__((format(printf, 3, 4)))
+static void stream_log(const stream_t *s, int priority, const char *fmt, ...)
+{
+	char msg[320], url[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	watch_url_redact(s->w->urls[s->url], url, sizeof(url));
+	lain_log(&s->w->conf.log, priority, "lainlet %s %s: %s",
+	         cluster_source_name(s->source), url, msg);
+}
+
+static void count(struct watch *w, watch_counter_t counter)
+{
+	if (w->conf.count != NULL) {
+		w->conf.count(w->conf.arg, counter, 1);
+	}
+}
+
+/*! \brief A document event: replace the source's data with it. */
+static void on_document(stream_t *s, const sse_event_t *ev)
+{
+	struct watch *w = s->w;
+	if (ev->oversize) {
+		stream_log(s, LOG_ERR, "%s event refused (document over %zu bytes)",
+		           ev->event, w->conf.max_document);
+		count(w, WATCH_DOCS_REFUSED);
+		return;
+	}
+	int ret = cluster_apply(&w->cluster, s->source, ev->data, ev->data_len);
+	if (ret == KNOT_EOK) {
+		w->dirty = true;
+		count(w, WATCH_DOCS_APPLIED);
+	} else if (ret != KNOT_EEXIST) {
+		stream_log(s, LOG_ERR, "%s event id %llu refused, previous data kept (%s)",
+		           ev->event, (unsigned long long)ev->id, knot_strerror(ret));
+		count(w, WATCH_DOCS_REFUSED);
+	}
+	s->got_init = true;
+	s->backoff_ms = BACKOFF_MIN_MS;
+}
+
+static int on_event(const sse_event_t *ev, void *arg)
+{
+	stream_t *s = arg;
+	if (strcmp(ev->event, "init") == 0 || strcmp(ev->event, "update") == 0 ||
+	    strcmp(ev->event, "delete") == 0) {
+		on_document(s, ev);
+	} else if (strcmp(ev->event, "error") == 0) {
+		stream_log(s, LOG_WARNING, "error event (%.200s)", ev->data);
+	} else if (strcmp(ev->event, "heartbeat") != 0) {
+		stream_log(s, LOG_DEBUG, "unknown event '%s' ignored", ev->event);
+	}
+	return KNOT_EOK;
+}
+
+/*! \brief curl write callback: status check, then bytes to the event parser. */
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	stream_t *s = arg;
+	size_t len = size * nmemb;
+	if (!s->checked_status) {
+		long code = 0;
+		curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
+		s->checked_status = true;
+		if (code != 200) {
+			stream_log(s, LOG_WARNING, "HTTP status %ld", code);
+			return 0;
+		}
+		stream_log(s, LOG_INFO, "stream connected");
+		count(s->w, WATCH_CONNECTS);
+	}
+	s->last_rx = now_ms();
+	if (sse_feed(&s->sse, (const uint8_t *)data, len) != KNOT_EOK) {
+		return 0;
+	}
+	return atomic_load(&s->w->stop) ? 0 : len;
+}
+
+/*! \brief Opens the stream's transfer to its current URL. */
+static int stream_open(stream_t *s)
+{
+	struct watch *w = s->w;
+	const char *path = cluster_source_path(s->source);
+	char url[2048];
+	snprintf(url, sizeof(url), "%s%s%swatch=1&heartbeat=%u", w->urls[s->url], path,
+	         strchr(path, '?') != NULL ? "&" : "?", w->conf.heartbeat);
+	CURL *easy = curl_easy_init();
+	if (easy == NULL) {
+		return KNOT_ENOMEM;
+	}
+	curl_easy_setopt(easy, CURLOPT_URL, url);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+	curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, s->error);
+	curl_easy_setopt(easy, CURLOPT_PRIVATE, s);
+	if (w->ca_file != NULL) {
+		curl_easy_setopt(easy, CURLOPT_CAINFO, w->ca_file);
+	}
+	s->error[0] = '\0';
+	s->checked_status = false;
+	s->got_init = false;
+	s->last_rx = now_ms();
+	sse_reset(&s->sse);
+	if (curl_multi_add_handle(w->multi, easy) != CURLM_OK) {
+		curl_easy_cleanup(easy);
+		return KNOT_ERROR;
+	}
+	s->easy = easy;
+	return KNOT_EOK;
+}
+
+/*! \brief Closes the transfer and schedules a reconnect with backoff and jitter. */
+static void stream_close(stream_t *s, const char *why)
+{
+	struct watch *w = s->w;
+	if (s->easy != NULL) {
+		curl_multi_remove_handle(w->multi, s->easy);
+		curl_easy_cleanup(s->easy);
+		s->easy = NULL;
+	}
+	count(w, WATCH_DISCONNECTS);
+	if (!s->got_init && w->conf.url_count > 1) {
+		s->url = (s->url + 1) % w->conf.url_count; // fail over
+	}
+	unsigned delay = s->backoff_ms / 2 + (unsigned)random() % (s->backoff_ms / 2 + 1);
+	s->retry_at = now_ms() + delay;
+	stream_log(s, LOG_INFO, "stream down (%s), reconnecting in %u ms", why, delay);
+	s->backoff_ms = s->backoff_ms * 2 > w->conf.backoff_max_ms ?
+	                w->conf.backoff_max_ms : s->backoff_ms * 2;
+}
+
+/*! \brief Reaps finished transfers. */
+static void reap_done(struct watch *w)
+{
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(w->multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE) {
+			continue;
+		}
+		stream_t *s = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+		char why[CURL_ERROR_SIZE + 32];
+		snprintf(why, sizeof(why), "%s", msg->data.result == CURLE_OK ? "stream ended" :
+		         s->error[0] != '\0' ? s->error : curl_easy_strerror(msg->data.result));
+		stream_close(s, why);
+	}
+}
+
+/*! \brief Opens due streams, closes silent ones; returns ms until the next deadline. */
+static uint64_t tend_streams(struct watch *w)
+{
+	uint64_t now = now_ms(), next = POLL_MAX_MS;
+	uint64_t dead_after = (uint64_t)w->conf.heartbeat * 1000 * HEARTBEAT_MISSES + 500;
+	for (int i = 0; i < CLUSTER_SOURCES; i++) {
+		stream_t *s = &w->streams[i];
+		if (s->easy == NULL && now >= s->retry_at) {
+			if (stream_open(s) != KNOT_EOK) {
+				stream_close(s, "cannot start transfer");
+			}
+		} else if (s->easy != NULL && now - s->last_rx > dead_after) {
+			count(w, WATCH_HEARTBEAT_MISSES);
+			stream_close(s, "heartbeats missed");
+		}
+		if (s->easy == NULL && s->retry_at > now && s->retry_at - now < next) {
+			next = s->retry_at - now;
+		}
+	}
+	return next;
+}
+
+/*! \brief Builds and hands over a table when the data changed and is complete. */
+static void publish(struct watch *w)
+{
+	if (!w->dirty || !cluster_synced(&w->cluster)) {
+		return;
+	}
+	uint64_t start = now_ms();
+	struct timespec ts0, ts1;
+	clock_gettime(CLOCK_MONOTONIC, &ts0);
+	uint32_t serial = time(NULL);
+	w->serial = serial > w->serial ? serial : w->serial + 1;
+	table_t *table = cluster_build(&w->cluster, w->serial);
+	if (table == NULL) {
+		lain_log(&w->conf.log, LOG_ERR, "table build failed (%s), previous kept",
+		         knot_strerror(KNOT_ENOMEM));
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts1);
+	uint64_t us = (ts1.tv_sec - ts0.tv_sec) * 1000000 + (ts1.tv_nsec - ts0.tv_nsec) / 1000;
+	table_stats_t stats = table_stats(table);
+	w->dirty = false;
+	if (!w->synced_once) {
+		lain_log(&w->conf.log, LOG_NOTICE, "first complete sync after %llu ms",
+		         (unsigned long long)(start - w->started));
+		w->synced_once = true;
+	}
+	w->conf.publish(w->conf.arg, table, &stats, us);
+	count(w, WATCH_PUBLISHES);
+}
+
+static void *watch_main(void *arg)
+{
+	struct watch *w = arg;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	rcu_register_thread();
+
+	while (!atomic_load(&w->stop)) {
+		uint64_t wait = tend_streams(w);
+		int running;
+		curl_multi_perform(w->multi, &running);
+		reap_done(w);
+		publish(w);
+		if (atomic_load(&w->stop)) {
+			break;
+		}
+		curl_multi_poll(w->multi, NULL, 0, wait > 0 ? wait : 1, NULL);
+	}
+
+	for (int i = 0; i < CLUSTER_SOURCES; i++) {
+		stream_t *s = &w->streams[i];
+		if (s->easy != NULL) {
+			curl_multi_remove_handle(w->multi, s->easy);
+			curl_easy_cleanup(s->easy);
+			s->easy = NULL;
+		}
+	}
+	rcu_unregister_thread();
+	return NULL;
+}
+
+/*! \brief Frees a watcher that has no running thread. */
+static void watch_free(struct watch *w)
+{
+	for (int i = 0; i < CLUSTER_SOURCES; i++) {
+		sse_deinit(&w->streams[i].sse);
+	}
+	if (w->multi != NULL) {
+		curl_multi_cleanup(w->multi);
+	}
+	cluster_clear(&w->cluster);
+	for (size_t i = 0; w->urls != NULL && i < w->conf.url_count; i++) {
+		free(w->urls[i]);
+	}
+	free(w->urls);
+	free(w->ca_file);
+	free(w);
+}
+
+int watch_start(watch_t **out, const watch_conf_t *conf)
+{
+	struct watch *w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		return KNOT_ENOMEM;
+	}
+	w->conf = *conf;
+	w->urls = calloc(conf->url_count + 1, sizeof(char *));
+	if (w->urls == NULL) {
+		watch_free(w);
+		return KNOT_ENOMEM;
+	}
+	for (size_t i = 0; i < conf->url_count; i++) {
+		w->urls[i] = strdup(conf->urls[i]);
+		size_t len = w->urls[i] != NULL ? strlen(w->urls[i]) : 0;
+		while (len > 0 && w->urls[i][len - 1] == '/') {
+			w->urls[i][--len] = '\0';
+		}
+	}
+	w->ca_file = conf->ca_file != NULL ? strdup(conf->ca_file) : NULL;
+	w->conf.urls = NULL;
+	w->conf.ca_file = NULL;
+	cluster_init(&w->cluster, &conf->reader);
+	uint64_t now = now_ms();
+	w->started = now;
+	for (int i = 0; i < CLUSTER_SOURCES; i++) {
+		stream_t *s = &w->streams[i];
+		s->w = w;
+		s->source = i;
+		s->retry_at = now;
+		s->backoff_ms = BACKOFF_MIN_MS;
+		sse_init(&s->sse, conf->max_document, on_event, s);
+	}
+	w->multi = curl_multi_init();
+	if (w->multi == NULL || pthread_create(&w->thread, NULL, watch_main, w) != 0) {
+		watch_free(w);
+		return KNOT_ERROR;
+	}
+	*out = w;
+	return KNOT_EOK;
+}
+
+void watch_stop(watch_t *w)
+{
+	if (w == NULL) {
+		return;
+	}
+	atomic_store(&w->stop, true);
+	curl_multi_wakeup(w->multi);
+	pthread_join(w->thread, NULL);
+	watch_free(w);
+}

@@ -1,0 +1,66 @@
+/*!
+ * \file
+ * \brief The module's thread: watches lainlet's event streams, keeps the
+ *        cluster's documents, builds and hands over new tables.
+ *
+ * One thread per module instance drives every stream with a curl multi
+ * handle. A stream that ends, fails, or misses its heartbeats is reconnected
+ * with capped exponential backoff and jitter, to the next lainlet URL when
+ * there are several. Tables are built here, off the query path; the owner
+ * publishes them.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cluster.h"
+#include "log.h"
+#include "table.h"
+
+/*! \brief What the watcher counts. */
+typedef enum {
+	WATCH_CONNECTS = 0,    /*!< Streams opened. */
+	WATCH_DISCONNECTS,     /*!< Streams lost (ended, failed, dead). */
+	WATCH_HEARTBEAT_MISSES,/*!< Streams declared dead for silence. */
+	WATCH_DOCS_APPLIED,    /*!< Documents that changed the data. */
+	WATCH_DOCS_REFUSED,    /*!< Documents refused (malformed, oversize). */
+	WATCH_PUBLISHES,       /*!< Tables published. */
+	WATCH_COUNTERS
+} watch_counter_t;
+
+/*! \brief Watcher settings; strings are copied. */
+typedef struct {
+	const char *const *urls;  /*!< lainlet base URLs, in order of preference. */
+	size_t url_count;         /*!< Number of URLs. */
+	unsigned heartbeat;       /*!< Heartbeat interval asked for, seconds. */
+	size_t max_document;      /*!< Largest document accepted, bytes. */
+	const char *ca_file;      /*!< CA bundle for https, NULL = system default. */
+	unsigned backoff_max_ms;  /*!< Cap of the reconnect backoff. */
+	lainlet_ctx_t reader;     /*!< Document reading settings (log included). */
+	lain_log_t log;           /*!< Where the watcher logs. */
+	/*! Hands over a new table; the callee owns it. Called on the thread. */
+	void (*publish)(void *arg, table_t *table, const table_stats_t *stats,
+	                uint64_t build_us);
+	/*! Adds to a counter. Called on the thread. */
+	void (*count)(void *arg, watch_counter_t counter, uint64_t value);
+	void *arg;                /*!< Argument of the callbacks. */
+} watch_conf_t;
+
+typedef struct watch watch_t;
+
+/*!
+ * \brief Starts the thread.
+ * \return KNOT_EOK, KNOT_ENOMEM, KNOT_ERROR (no thread or curl).
+ */
+int watch_start(watch_t **out, const watch_conf_t *conf);
+
+/*! \brief Stops the thread and frees everything (returns within about 1 s). */
+void watch_stop(watch_t *w);
+
+/*!
+ * \brief A URL with any user:password removed, for logs.
+ * \param out  Buffer.
+ * \param len  Its size.
+ */
+void watch_url_redact(const char *url, char *out, size_t len);

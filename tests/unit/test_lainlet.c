@@ -1,0 +1,197 @@
+/*!
+ * \file
+ * \brief lainlet documents -> records, and the cluster's combined records.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster.h"
+#include "tap.h"
+
+/*! \brief Collects log lines. */
+typedef struct {
+	char text[8192];
+	unsigned lines;
+} log_buf_t;
+
+static void log_collect(void *arg, int priority, const char *line)
+{
+	log_buf_t *b = arg;
+	size_t len = strlen(b->text);
+	snprintf(b->text + len, sizeof(b->text) - len, "%s\n", line);
+	b->lines++;
+}
+
+static char *read_file(const char *dir, const char *name, size_t *len)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		return NULL;
+	}
+	fseek(f, 0, SEEK_END);
+	*len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc(*len + 1);
+	if (fread(buf, 1, *len, f) != *len) {
+		*len = 0;
+	}
+	buf[*len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/*! \brief Counts records of a type at a presentation-format owner, with this rdata. */
+static int count_rr(const rr_list_t *list, const char *owner, uint16_t type,
+                    const void *rdata, size_t rdlen)
+{
+	uint8_t name[KNOT_DNAME_MAXLEN];
+	knot_dname_from_str(name, owner, sizeof(name));
+	knot_dname_to_lower(name);
+	int n = 0;
+	for (size_t i = 0; i < list->count; i++) {
+		const rr_t *rr = &list->rrs[i];
+		if (rr->type == type && knot_dname_is_equal(rr_owner(list, rr), name) &&
+		    (rdata == NULL || (rr->rdlen == rdlen &&
+		                       memcmp(rr_rdata(list, rr), rdata, rdlen) == 0))) {
+			n++;
+		}
+	}
+	return n;
+}
+
+static const char *fixtures;
+
+static int apply(cluster_t *c, cluster_source_t src, const char *file)
+{
+	size_t len;
+	char *doc = read_file(fixtures, file, &len);
+	if (doc == NULL) {
+		return KNOT_ENOENT;
+	}
+	int ret = cluster_apply(c, src, doc, len);
+	free(doc);
+	return ret;
+}
+
+static void test_fixture_cluster(void)
+{
+	log_buf_t log = { .lines = 0 };
+	lain_log_t sink = { log_collect, &log };
+	lainlet_ctx_t ctx = { .ttl = 60, .log = &sink, .log_max = 10 };
+	cluster_t c;
+	cluster_init(&c, &ctx);
+
+	ok(apply(&c, CLUSTER_COREINFO, "coreinfo.json") == KNOT_EOK, "coreinfo reads");
+	ok(!cluster_synced(&c), "not synced with one source");
+	ok(apply(&c, CLUSTER_DEPENDS, "depends.json") == KNOT_EOK, "depends reads");
+	ok(apply(&c, CLUSTER_TINYDNS, "config-tinydns_fqdns.json") == KNOT_EOK,
+	   "tinydns_fqdns reads");
+	ok(apply(&c, CLUSTER_DOMAIN, "config-domain.json") == KNOT_EOK, "domain reads");
+	ok(apply(&c, CLUSTER_DNS_IP, "config-dns_ip.json") == KNOT_EOK, "dns_ip reads");
+	ok(cluster_synced(&c), "synced with every source");
+	ok(strcmp(c.domain, "example.com") == 0, "domain is example.com (domains/ key ignored)");
+	ok(apply(&c, CLUSTER_COREINFO, "coreinfo.json") == KNOT_EEXIST,
+	   "identical document changes nothing");
+
+	rr_list_t all;
+	rr_list_init(&all);
+	ok(cluster_records(&c, &all) == KNOT_EOK, "records build");
+	ok(count_rr(&all, "web-1.console.lain", KNOT_RRTYPE_A, "\xac\x14\x01\x04", 4) == 1,
+	   "web-1.console.lain A 172.20.1.4");
+	ok(count_rr(&all, "redis-2.hello.redis.resource.lain", KNOT_RRTYPE_A,
+	            "\xac\x14\x03\x14", 4) == 1, "resource app in DNS order");
+	ok(count_rr(&all, "api-2.billing.lain", KNOT_RRTYPE_A, NULL, 0) == 0,
+	   "no record for a container without IP");
+	ok(count_rr(&all, "api-0.billing.lain", KNOT_RRTYPE_A, NULL, 0) == 0,
+	   "no record for instance 0");
+	ok(count_rr(&all, "10.1.20.172.in-addr.arpa", KNOT_RRTYPE_PTR,
+	            "\x05web-1\x05hello\x04lain", 18) == 1, "PTR of web-1.hello.lain");
+	ok(count_rr(&all, "hello.lain", KNOT_RRTYPE_A, "\xc0\xa8\x0a\x50", 4) == 1,
+	   "hello.lain A web router, once although hello has two procs");
+	ok(count_rr(&all, "empty.lain", KNOT_RRTYPE_A, "\xc0\xa8\x0a\x50", 4) == 1,
+	   "an app without pods gets the web router");
+	ok(count_rr(&all, "webrouter.lain", KNOT_RRTYPE_A, NULL, 0) == 1,
+	   "webrouter.lain only from its own line");
+	ok(count_rr(&all, "redis.hello.lain", KNOT_RRTYPE_A, NULL, 0) == 2,
+	   "two portals of redis.hello.lain (node1, node2)");
+	ok(count_rr(&all, "lain", KNOT_RRTYPE_SOA, NULL, 0) == 1,
+	   "lain SOA from its line; the default does not double it");
+	ok(count_rr(&all, "*.example.com", KNOT_RRTYPE_A, NULL, 0) == 1,
+	   "one *.example.com wildcard");
+	rr_list_clear(&all);
+
+	// A document that does not parse keeps the previous data.
+	ok(cluster_apply(&c, CLUSTER_COREINFO, "{\"x\": ", 6) == KNOT_EMALF,
+	   "cut JSON is refused");
+	ok(strstr(log.text, "coreinfo: document refused") != NULL, "and logged");
+	rr_list_init(&all);
+	cluster_records(&c, &all);
+	ok(count_rr(&all, "web-1.console.lain", KNOT_RRTYPE_A, NULL, 0) == 1,
+	   "previous coreinfo still served");
+	rr_list_clear(&all);
+	cluster_clear(&c);
+}
+
+static void test_bad_items(void)
+{
+	log_buf_t log = { .lines = 0 };
+	lain_log_t sink = { log_collect, &log };
+	lainlet_ctx_t ctx = { .ttl = 30, .log = &sink, .log_max = 3 };
+	static const char doc[] =
+		"{\"a.web.web\": {\"PodInfos\": [{\"InstanceNo\": 1, \"ContainerInfos\": "
+		"[{\"ContainerIp\": \"10.0.0.1\"}]}]},"
+		"\"b.web.web\": {\"PodInfos\": [{\"InstanceNo\": 1, \"ContainerInfos\": "
+		"[{\"ContainerIp\": \"10.0.0.300\"}]}]},"
+		"\"c.web.web\": {\"PodInfos\": [{\"InstanceNo\": \"1\"}]},"
+		"\"bad_name!.web.web\": {\"PodInfos\": []},"
+		"\"nodots\": {\"PodInfos\": []},"
+		"\"e.web.web\": 5,"
+		"\"" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		".web.web\": {\"PodInfos\": []}}";
+	lainlet_coreinfo_t ci;
+	ok(lainlet_coreinfo(&ctx, doc, sizeof(doc) - 1, &ci) == KNOT_EOK,
+	   "a document with bad items reads");
+	ok(count_rr(&ci.records, "web-1.a.lain", KNOT_RRTYPE_A, NULL, 0) == 1,
+	   "the good item is served");
+	ok(ci.containers == 1, "one container (bad IP skipped)");
+	ok(log.lines == 4, "three bad items logged one by one, then a summary (%u lines)",
+	   log.lines);
+	ok(strstr(log.text, "bad ContainerIp '10.0.0.300'") != NULL, "the bad IP is named");
+	ok(strstr(log.text, "more bad items skipped") != NULL, "summary line");
+	lainlet_coreinfo_clear(&ci);
+
+	static const char *const not_docs[] = { "", "[]", "null", "\"x\"", "{", "{}}" };
+	for (size_t i = 0; i < sizeof(not_docs) / sizeof(not_docs[0]); i++) {
+		ok(lainlet_coreinfo(&ctx, not_docs[i], strlen(not_docs[i]), &ci) == KNOT_EMALF,
+		   "'%s' is refused", not_docs[i]);
+	}
+
+	static const char deps[] =
+		"{\"p\": {\"node1\": {\"hello\": {\"Annotation\": \"not json\", "
+		"\"Containers\": [{\"IP\": \"1.1.1.1\", \"NodeIP\": \"2.2.2.2\"}]}, "
+		"\"ok\": {\"Annotation\": \"{\\\"service_name\\\": \\\"redis\\\"}\", "
+		"\"Containers\": [{\"IP\": \"1.1.1.2\", \"NodeIP\": \"2.2.2.2\"}]}}}}";
+	rr_list_t list;
+	log.text[0] = '\0';
+	ok(lainlet_depends(&ctx, deps, sizeof(deps) - 1, &list) == KNOT_EOK, "depends reads");
+	ok(list.count == 1 && count_rr(&list, "redis.ok.lain", KNOT_RRTYPE_A, NULL, 0) == 1,
+	   "bad annotation skipped, good portal kept");
+	ok(list.count == 1 && list.rrs[0].view.node == htonl(0x02020202),
+	   "portal is for its node");
+	ok(strstr(log.text, "no service_name") != NULL, "bad annotation logged");
+	rr_list_clear(&list);
+}
+
+int main(int argc, char **argv)
+{
+	fixtures = getenv("MOD_LAIN_FIXTURES");
+	if (fixtures == NULL) {
+		fixtures = argc > 1 ? argv[1] : "tests/fixtures";
+	}
+	test_fixture_cluster();
+	test_bad_items();
+	return done_testing();
+}

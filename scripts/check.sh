@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs what the tests need, builds, runs the whole test suite (make check)
+# and ends with a summary line: "N passed, N failed, N skipped".
+set -u
+cd "$(dirname "$0")/.."
+sh scripts/deps.sh test || exit 1
+sh scripts/build.sh || exit 1
+make -k check VERBOSE=1 >make-check.log 2>&1
+status=$?
+grep -E '^(PASS|FAIL|XFAIL|XPASS|SKIP|ERROR):' make-check.log || true
+if [ $status -ne 0 ]; then
+	echo "--- failures ---"
+	grep -B2 -A30 -E '^(not ok|Bail out)' tests/*/*.log 2>/dev/null | head -300
+fi
+pass=$(cat tests/*/*.trs 2>/dev/null | grep -c '^:test-result: \(PASS\|XFAIL\)')
+fail=$(cat tests/*/*.trs 2>/dev/null | grep -c '^:test-result: \(FAIL\|XPASS\|ERROR\)')
+skip=$(cat tests/*/*.trs 2>/dev/null | grep -c '^:test-result: SKIP')
+[ $status -ne 0 ] && [ "$fail" -eq 0 ] && fail=1
+echo "$pass passed, $fail failed, $skip skipped"
+exit $status

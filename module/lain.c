@@ -4,6 +4,7 @@
  *        and counters. The only file that knows knotd's module API.
  */
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -75,7 +76,7 @@ enum {
 };
 
 /*! \brief Module instance. */
-typedef struct {
+typedef struct lain_ctx {
 	table_t *table;             /*!< Current table (RCU), NULL before the first sync. */
 	watch_t *watch;             /*!< The watcher thread. */
 	knotd_mod_t *mod;           /*!< Knot's handle. */
@@ -83,7 +84,56 @@ typedef struct {
 	knot_dname_t **managed;     /*!< Zones answered SERVFAIL before the first sync. */
 	size_t managed_count;       /*!< Their number. */
 	lain_log_t log;             /*!< Log sink of the readers and the watcher. */
+	char *cluster;              /*!< First lainlet URL: instances with the same one
+	                                 serve the same cluster. */
+	struct lain_ctx *next;      /*!< Next live instance. */
 } lain_ctx_t;
+
+/*!
+ * \brief Live instances. knotd loads the new instances of a reload before it
+ *        unloads the old ones; a new instance adopts the table of the old one
+ *        serving the same cluster, so a reload never answers SERVFAIL.
+ */
+static struct {
+	pthread_mutex_t lock;
+	lain_ctx_t *head;
+} instances = { PTHREAD_MUTEX_INITIALIZER, NULL };
+
+/*! \brief Takes a reference to the table of a live instance of the same cluster. */
+static table_t *instances_adopt(const char *cluster)
+{
+	table_t *table = NULL;
+	pthread_mutex_lock(&instances.lock);
+	for (lain_ctx_t *it = instances.head; it != NULL && table == NULL; it = it->next) {
+		if (strcmp(it->cluster, cluster) == 0) {
+			rcu_read_lock(); // the owner frees a replaced table after a grace period
+			table = table_ref(rcu_dereference(it->table));
+			rcu_read_unlock();
+		}
+	}
+	pthread_mutex_unlock(&instances.lock);
+	return table;
+}
+
+static void instances_add(lain_ctx_t *ctx)
+{
+	pthread_mutex_lock(&instances.lock);
+	ctx->next = instances.head;
+	instances.head = ctx;
+	pthread_mutex_unlock(&instances.lock);
+}
+
+static void instances_remove(lain_ctx_t *ctx)
+{
+	pthread_mutex_lock(&instances.lock);
+	for (lain_ctx_t **it = &instances.head; *it != NULL; it = &(*it)->next) {
+		if (*it == ctx) {
+			*it = ctx->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&instances.lock);
+}
 
 /*! \brief True when the name is in a zone we answer SERVFAIL for before sync. */
 static bool is_managed(const lain_ctx_t *ctx, const knot_dname_t *qname)
@@ -292,7 +342,9 @@ static int watch_init(lain_ctx_t *ctx, knotd_mod_t *mod, const lain_log_t *log)
 		.count = on_count,
 		.arg = ctx,
 	};
-	int ret = watch_start(&ctx->watch, &conf); // copies the strings
+	ctx->cluster = strdup(list[0] != NULL ? list[0] : "");
+	ctx->table = ctx->cluster != NULL ? instances_adopt(ctx->cluster) : NULL;
+	int ret = ctx->cluster != NULL ? watch_start(&ctx->watch, &conf) : KNOT_ENOMEM;
 	free(list);
 	knotd_conf_free(&urls);
 	return ret;
@@ -300,7 +352,9 @@ static int watch_init(lain_ctx_t *ctx, knotd_mod_t *mod, const lain_log_t *log)
 
 static void lain_free(lain_ctx_t *ctx)
 {
+	instances_remove(ctx);
 	watch_stop(ctx->watch);
+	free(ctx->cluster);
 	table_free(ctx->table);
 	for (size_t i = 0; i < ctx->managed_count; i++) {
 		knot_dname_free(ctx->managed[i], NULL);
@@ -335,6 +389,9 @@ int lain_load(knotd_mod_t *mod)
 	}
 	if (ret == KNOT_EOK) {
 		ret = knotd_mod_hook(mod, KNOTD_STAGE_BEGIN, lain_begin);
+	}
+	if (ret == KNOT_EOK) {
+		instances_add(ctx);
 	}
 	if (ret != KNOT_EOK) {
 		knotd_mod_log(mod, LOG_ERR, "failed to load (%s)", knot_strerror(ret));

@@ -2,6 +2,7 @@
  * \file
  * \brief Record table: build from records, look names up.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,7 @@ struct table {
 	uint32_t loc_count;      /*!< Rules. */
 	size_t records;          /*!< Records loaded. */
 	uint32_t serial;         /*!< Serial of automatic SOAs. */
+	atomic_uint refs;        /*!< References; the last table_free frees. */
 };
 
 /*! \brief FNV-1a over a wire-format name. */
@@ -279,6 +281,7 @@ table_t *table_build(const rr_list_t *list, uint32_t serial)
 	if (t == NULL || order == NULL) {
 		goto fail;
 	}
+	atomic_init(&t->refs, 1);
 	t->serial = serial;
 	t->slot_mask = 1023;
 	t->slots = calloc(t->slot_mask + 1, sizeof(*t->slots));
@@ -309,9 +312,17 @@ fail:
 	return NULL;
 }
 
+table_t *table_ref(table_t *table)
+{
+	if (table != NULL) {
+		atomic_fetch_add(&table->refs, 1);
+	}
+	return table;
+}
+
 void table_free(table_t *table)
 {
-	if (table == NULL) {
+	if (table == NULL || atomic_fetch_sub(&table->refs, 1) > 1) {
 		return;
 	}
 	free(table->nodes);

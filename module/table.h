@@ -90,7 +90,13 @@ typedef struct {
  */
 table_t *table_build(const rr_list_t *list, uint32_t serial);
 
-/*! \brief Frees a table. NULL is allowed. */
+/*!
+ * \brief Takes one more reference to a table (a new module instance adopting
+ *        the table of the one it replaces).
+ */
+table_t *table_ref(table_t *table);
+
+/*! \brief Drops a reference; the last one frees the table. NULL is allowed. */
 void table_free(table_t *table);
 
 /*! \brief Statistics of a table. */

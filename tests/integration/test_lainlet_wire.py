@@ -411,6 +411,23 @@ def main(tap):
         tap.ok(p.returncode != 0 and not os.path.exists(os.path.join(tmp, 'port')),
                'lainlet.py refuses to listen outside 127.0.0.0/8', diag=p.stderr)
 
+    # -- HTTPS (for the module's ca-file) -------------------------------------------------
+    with tempfile.TemporaryDirectory() as tmp:
+        pair = harness.make_cert(tmp)
+        if pair is None:
+            tap.skip('HTTPS stream with a self-signed certificate', 'openssl not available')
+        else:
+            with Lainlet(tls_cert=pair[0], tls_key=pair[1]) as ll:
+                with SseClient('127.0.0.1', ll.port, CONF + '?target=dns_ip&watch=1',
+                               tls_ca=pair[0]) as c:
+                    head = c.read_header()
+                    ev = c.next_event(5)
+                    tap.ok(ll.url.startswith('https://') and head == HEADER and ev
+                           and ev['data'] == '{"dns_ip":"192.168.10.53"}',
+                           'HTTPS: same stream over TLS, certificate verified with '
+                           'make_cert()\'s CA', diag='%r %r' % (head, ev))
+                    tap.ok(ll.streams()[CONF] == 1, 'HTTPS: the control API works too')
+
     # -- a second listen address in 127/8 ------------------------------------------------
     with Lainlet(listen='127.0.0.2') as ll2:
         st, _, body = ll2.request('GET', '/v2/configwatcher?target=dns_ip')

@@ -273,6 +273,22 @@ static void test_details(void)
 	static const char empty[] = "data:\n\n";
 	ret = parse(&r, 0, empty, sizeof(empty) - 1, NULL, 0);
 	ok(ret == KNOT_EOK && strcmp(r.text, "[|0|1|0|0|]\n") == 0, "cap 0, empty data");
+	static const char no_cap[] = "id:\nevent:init\ndata: {}\n\n";
+	ret = parse(&r, SIZE_MAX, no_cap, sizeof(no_cap) - 1, NULL, 0);
+	ok(ret == KNOT_EOK && strcmp(r.text, "[init|0|1|0|2|{}]\n") == 0,
+	   "no cap (SIZE_MAX), empty id is 0");
+
+	// A short start of a line buffered, then the rest goes over the cap.
+	char line[256];
+	size_t len = sprintf(line, "event: long\ndata: 12");
+	size_t cut = len;
+	memset(line + len, '3', 100);
+	len += 100;
+	len += sprintf(line + len, "\ndata: 1\n\ndata: 12345678\n\n");
+	ret = parse(&r, 8, line, len, &cut, 1);
+	ok(ret == KNOT_EOK && !r.bad &&
+	   strcmp(r.text, "[long|0|1|1|0|]\n[|0|1|0|8|12345678]\n") == 0,
+	   "line over the cap in the second piece");
 
 	rec_clear(&r);
 }

@@ -62,6 +62,11 @@ void sse_deinit(sse_t *p);
 
 /*!
  * \brief Feeds bytes; calls on_event for every event they complete.
+ *
+ * After an error the rest of the buffer is dropped: call sse_reset before
+ * feeding the parser again. The callback must not call back into the parser.
+ * A line may hold max_data bytes of value plus its field name.
+ *
  * \return KNOT_EOK, KNOT_ENOMEM, or the callback's error.
  */
 int sse_feed(sse_t *p, const uint8_t *buf, size_t len);

@@ -20,7 +20,7 @@ NEG_TTL = 5         # the module's `negative-ttl`
 LINE_TTL = 300      # the TTL written in the fixture's tinydns_fqdns lines
 SOA_TTL = 2560      # tinydns-data's TTL for the SOA of a `.` line (§1.5)
 WEBROUTER = '192.168.10.80'
-PORTAL_TODO = 'portal issue'
+PORTAL_TODO = None
 
 
 def A(owner, ip, ttl=TTL):

@@ -224,14 +224,20 @@ static void on_publish(void *arg, table_t *table, const table_stats_t *stats,
                        uint64_t build_us)
 {
 	lain_ctx_t *ctx = arg;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	table_t *old = rcu_xchg_pointer(&ctx->table, table);
 	synchronize_rcu();
 	table_free(old);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long long grace_us = (t1.tv_sec - t0.tv_sec) * 1000000LL +
+	                     (t1.tv_nsec - t0.tv_nsec) / 1000;
 	knotd_mod_stats_store(ctx->mod, 0, CTR_RECORDS, 0, stats->records);
 	knotd_mod_stats_store(ctx->mod, 0, CTR_BUILD_US, 0, build_us);
 	knotd_mod_log(ctx->mod, LOG_INFO, "table published (serial %u, records %zu, names %zu, "
-	              "%zu kB, build %llu us)", table_serial(table), stats->records,
-	              stats->nodes, stats->bytes / 1024, (unsigned long long)build_us);
+	              "%zu kB, build %llu us, publish %lld us)", table_serial(table),
+	              stats->records, stats->nodes, stats->bytes / 1024,
+	              (unsigned long long)build_us, grace_us);
 }
 
 static void on_count(void *arg, watch_counter_t counter, uint64_t value)

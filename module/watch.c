@@ -52,12 +52,18 @@ struct watch {
 	stream_t streams[CLUSTER_SOURCES]; /*!< One per document. */
 };
 
-/*! \brief Monotonic milliseconds. */
-static uint64_t now_ms(void)
+/*! \brief Monotonic microseconds. */
+static uint64_t now_us(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*! \brief Monotonic milliseconds. */
+static uint64_t now_ms(void)
+{
+	return now_us() / 1000;
 }
 
 void watch_url_redact(const char *url, char *out, size_t len)
@@ -104,11 +110,18 @@ static void on_document(stream_t *s, const sse_event_t *ev)
 		count(w, WATCH_DOCS_REFUSED);
 		return;
 	}
+	uint64_t start = now_us();
 	int ret = cluster_apply(&w->cluster, s->source, ev->data, ev->data_len);
 	if (ret == KNOT_EOK) {
 		w->dirty = true;
 		count(w, WATCH_DOCS_APPLIED);
-	} else if (ret != KNOT_EEXIST) {
+		stream_log(s, LOG_DEBUG, "%s event id %llu applied (%zu bytes, read %llu us)",
+		           ev->event, (unsigned long long)ev->id, ev->data_len,
+		           (unsigned long long)(now_us() - start));
+	} else if (ret == KNOT_EEXIST) {
+		stream_log(s, LOG_DEBUG, "%s event id %llu identical, nothing to do",
+		           ev->event, (unsigned long long)ev->id);
+	} else {
 		stream_log(s, LOG_ERR, "%s event id %llu refused, previous data kept (%s)",
 		           ev->event, (unsigned long long)ev->id, knot_strerror(ret));
 		count(w, WATCH_DOCS_REFUSED);
@@ -258,9 +271,7 @@ static void publish(struct watch *w)
 	if (!w->dirty || !cluster_synced(&w->cluster)) {
 		return;
 	}
-	uint64_t start = now_ms();
-	struct timespec ts0, ts1;
-	clock_gettime(CLOCK_MONOTONIC, &ts0);
+	uint64_t start = now_us();
 	uint32_t serial = time(NULL);
 	w->serial = serial > w->serial ? serial : w->serial + 1;
 	table_t *table = cluster_build(&w->cluster, w->serial);
@@ -269,13 +280,12 @@ static void publish(struct watch *w)
 		         knot_strerror(KNOT_ENOMEM));
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &ts1);
-	uint64_t us = (ts1.tv_sec - ts0.tv_sec) * 1000000 + (ts1.tv_nsec - ts0.tv_nsec) / 1000;
+	uint64_t us = now_us() - start;
 	table_stats_t stats = table_stats(table);
 	w->dirty = false;
 	if (!w->synced_once) {
 		lain_log(&w->conf.log, LOG_NOTICE, "first complete sync after %llu ms",
-		         (unsigned long long)(start - w->started));
+		         (unsigned long long)(start / 1000 - w->started));
 		w->synced_once = true;
 	}
 	w->conf.publish(w->conf.arg, table, &stats, us);

@@ -24,6 +24,20 @@
 #define MOD_CA_FILE      "\x07""ca-file"
 #define MOD_BACKOFF_MAX  "\x0B""backoff-max"
 #define MOD_MANAGED_ZONE "\x0C""managed-zone"
+#define MOD_PORTAL_FALLBACK "\x0F""portal-fallback"
+#define MOD_FORWARDER    "\x09""forwarder"
+
+/*! \brief What a client on no portal's node gets for a portal name. */
+enum {
+	PORTAL_FALLBACK_ALL = 0, /*!< Every portal of the name. */
+	PORTAL_FALLBACK_NONE,    /*!< Nothing (tinydns). */
+};
+
+static const knot_lookup_t portal_fallbacks[] = {
+	{ PORTAL_FALLBACK_ALL,  "all" },
+	{ PORTAL_FALLBACK_NONE, "none" },
+	{ 0, NULL }
+};
 
 /*! \brief Zones answered SERVFAIL before the first sync when none is configured. */
 static const char *const default_managed[] = { "lain.", "20.172.in-addr.arpa." };
@@ -48,6 +62,8 @@ const yp_item_t lain_conf[] = {
 	{ MOD_CA_FILE,      YP_TSTR,   YP_VNONE },
 	{ MOD_BACKOFF_MAX,  YP_TINT,   YP_VINT = { 1, 3600, 10, YP_STIME } },
 	{ MOD_MANAGED_ZONE, YP_TDNAME, YP_VNONE, YP_FMULTI },
+	{ MOD_PORTAL_FALLBACK, YP_TOPT, YP_VOPT = { portal_fallbacks, PORTAL_FALLBACK_ALL } },
+	{ MOD_FORWARDER,    YP_TNET,   YP_VNONE, YP_FMULTI },
 	{ NULL }
 };
 
@@ -84,6 +100,8 @@ typedef struct lain_ctx {
 	knot_dname_t **managed;     /*!< Zones answered SERVFAIL before the first sync. */
 	size_t managed_count;       /*!< Their number. */
 	lain_log_t log;             /*!< Log sink of the readers and the watcher. */
+	bool portal_all;            /*!< portal-fallback all. */
+	knotd_conf_t forwarders;    /*!< Forwarders whose EDNS Client Subnet is trusted. */
 	char *cluster;              /*!< First lainlet URL: instances with the same one
 	                                 serve the same cluster. */
 	struct lain_ctx *next;      /*!< Next live instance. */
@@ -146,11 +164,26 @@ static bool is_managed(const lain_ctx_t *ctx, const knot_dname_t *qname)
 	return false;
 }
 
-/*! \brief The querying client: its IPv4 address and the time. */
-static void client_init(const table_t *table, knotd_qdata_t *qdata, table_client_t *client)
+/*!
+ * \brief The querying client: its node's IPv4 address (the source, or the EDNS
+ *        Client Subnet address from a trusted forwarder) and the time.
+ *
+ * \return True when the address came from EDNS Client Subnet.
+ */
+static bool client_init(const lain_ctx_t *ctx, const table_t *table, knotd_qdata_t *qdata,
+                        table_client_t *client)
 {
 	memset(client, 0, sizeof(*client));
+	client->portal_all = ctx->portal_all;
 	const struct sockaddr_storage *remote = knotd_qdata_remote_addr(qdata);
+	struct sockaddr_storage ecs_addr;
+	bool by_ecs = false;
+	if (qdata->ecs != NULL && remote != NULL && ctx->forwarders.count > 0 &&
+	    knotd_conf_addr_range_match(&ctx->forwarders, remote) &&
+	    knot_edns_client_subnet_get_addr(&ecs_addr, qdata->ecs) == KNOT_EOK) {
+		remote = &ecs_addr;
+		by_ecs = true;
+	}
 	if (remote != NULL && remote->ss_family == AF_INET) {
 		client->addr = ((const struct sockaddr_in *)remote)->sin_addr.s_addr;
 	}
@@ -158,6 +191,7 @@ static void client_init(const table_t *table, knotd_qdata_t *qdata, table_client
 	clock_gettime(CLOCK_REALTIME_COARSE, &now);
 	client->now = 0x400000000000000aULL + now.tv_sec;
 	table_client_locate(table, client);
+	return by_ecs;
 }
 
 static knotd_state_t lain_begin(knotd_state_t state, knot_pkt_t *pkt, knotd_qdata_t *qdata,
@@ -184,10 +218,14 @@ static knotd_state_t lain_begin(knotd_state_t state, knot_pkt_t *pkt, knotd_qdat
 	}
 
 	table_client_t client;
-	client_init(table, qdata, &client);
+	bool by_ecs = client_init(ctx, table, qdata, &client);
 	answer_result_t res;
 	answer_write(table, pkt, qname, knot_pkt_qtype(qdata->query), &client, &ctx->answer,
 	             &res);
+	if (by_ecs) { // a portal answer holds for the client's address only
+		qdata->ecs->scope_len = res.rr_kind == RR_KIND_PORTAL ?
+		                        qdata->ecs->source_len : 0;
+	}
 	switch (res.kind) {
 	case ANSWER_NOT_OURS:
 		return state;
@@ -360,6 +398,7 @@ static void lain_free(lain_ctx_t *ctx)
 {
 	instances_remove(ctx);
 	watch_stop(ctx->watch);
+	knotd_conf_free(&ctx->forwarders);
 	free(ctx->cluster);
 	table_free(ctx->table);
 	for (size_t i = 0; i < ctx->managed_count; i++) {
@@ -383,6 +422,9 @@ int lain_load(knotd_mod_t *mod)
 	}
 	ctx->mod = mod;
 	ctx->answer.negative_ttl = knotd_conf_mod(mod, MOD_NEGATIVE_TTL).single.integer;
+	ctx->portal_all = knotd_conf_mod(mod, MOD_PORTAL_FALLBACK).single.option ==
+	                  PORTAL_FALLBACK_ALL;
+	ctx->forwarders = knotd_conf_mod(mod, MOD_FORWARDER);
 	ctx->log = (lain_log_t){ .write = log_write, .arg = mod };
 
 	int ret = stats_init(mod);

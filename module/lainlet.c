@@ -119,24 +119,81 @@ void lainlet_coreinfo_clear(lainlet_coreinfo_t *ci)
 	ci->containers = 0;
 }
 
-/*! \brief Adds <proc>-<n>.<app>.lain A and its PTR for one pod. */
-static int read_pod(const lainlet_ctx_t *ctx, bad_items_t *bad, const char *key,
-                    const char *app, size_t app_len, const char *proc, json_t *pod,
-                    lainlet_coreinfo_t *out)
+/*! \brief Appends a record of a generated kind; KNOT_ENOMEM when out of memory. */
+static int add(rr_list_t *out, const knot_dname_t *owner, uint16_t type, uint32_t ttl,
+               const uint8_t *rdata, uint16_t rdlen, uint8_t kind)
+{
+	rr_t *rr = rr_list_add(out, owner, type, ttl, rdata, rdlen);
+	if (rr == NULL) {
+		return KNOT_ENOMEM;
+	}
+	rr->kind = kind;
+	return KNOT_EOK;
+}
+
+/*! \brief Adds an A record and the PTR of its address pointing back to the name. */
+static int add_a_ptr(rr_list_t *out, const knot_dname_t *owner, const uint8_t ip[4],
+                     uint32_t ttl, uint8_t kind)
+{
+	uint8_t ptr[KNOT_DNAME_MAXLEN];
+	rr_ptr_owner(ptr, ip);
+	int ret = add(out, owner, KNOT_RRTYPE_A, ttl, ip, 4, kind);
+	if (ret == KNOT_EOK) {
+		ret = add(out, ptr, KNOT_RRTYPE_PTR, ttl, owner, knot_dname_size(owner), kind);
+	}
+	return ret;
+}
+
+/*!
+ * \brief One live instance: <proc>-<n>.<app>.lain A and PTR, the instance in
+ *        <proc>.<app>.lain A, and in _<proc>._tcp.<app>.lain SRV when it exposes a port.
+ */
+static int add_instance(const lainlet_ctx_t *ctx, const knot_dname_t *owner,
+                        const knot_dname_t *proc_set, const knot_dname_t *srv,
+                        const uint8_t ip[4], json_int_t expose, rr_list_t *out)
+{
+	int ret = add_a_ptr(out, owner, ip, ctx->ttl, RR_KIND_PROC);
+	if (ret == KNOT_EOK) {
+		ret = add(out, proc_set, KNOT_RRTYPE_A, ctx->ttl, ip, 4, RR_KIND_PROC);
+	}
+	if (ret == KNOT_EOK && expose > 0 && expose <= 65535) {
+		uint8_t rdata[6 + KNOT_DNAME_MAXLEN] = { 0, 0, 0, 0 }; // priority, weight
+		knot_wire_write_u16(rdata + 4, expose);
+		size_t len = knot_dname_size(owner);
+		memcpy(rdata + 6, owner, len);
+		ret = add(out, srv, KNOT_RRTYPE_SRV, ctx->ttl, rdata, 6 + len, RR_KIND_PROC);
+	}
+	return ret;
+}
+
+/*! \brief The names of one proc: <proc>.<app>.lain and _<proc>._tcp.<app>.lain. */
+typedef struct {
+	const char *key;       /*!< Pod group key, for the log. */
+	const char *app;       /*!< App name as lainlet writes it. */
+	size_t app_len;        /*!< Its length. */
+	const char *proc;      /*!< Proc name. */
+	uint8_t set[KNOT_DNAME_MAXLEN];  /*!< <proc>.<app>.lain */
+	uint8_t srv[KNOT_DNAME_MAXLEN];  /*!< _<proc>._tcp.<app>.lain */
+} proc_names_t;
+
+/*! \brief Reads one pod: the first container's address makes the instance. */
+static int read_pod(const lainlet_ctx_t *ctx, bad_items_t *bad, const proc_names_t *proc,
+                    json_t *pod, lainlet_coreinfo_t *out)
 {
 	json_t *no = json_object_get(pod, "InstanceNo");
 	json_t *containers = json_object_get(pod, "ContainerInfos");
 	if (!json_is_integer(no) || !json_is_array(containers)) {
-		bad_item(bad, "pod of %s (InstanceNo or ContainerInfos missing)", key);
+		bad_item(bad, "pod of %s (InstanceNo or ContainerInfos missing)", proc->key);
 		return KNOT_EOK;
 	}
 	json_int_t instance = json_integer_value(no);
 	if (instance < 1 || json_array_size(containers) == 0) {
 		return KNOT_EOK; // not an instance, or no container yet
 	}
-	json_t *ip = json_object_get(json_array_get(containers, 0), "ContainerIp");
+	json_t *first = json_array_get(containers, 0);
+	json_t *ip = json_object_get(first, "ContainerIp");
 	if (!json_is_string(ip)) {
-		bad_item(bad, "%s instance %lld (ContainerIp is not a string)", key,
+		bad_item(bad, "%s instance %lld (ContainerIp is not a string)", proc->key,
 		         (long long)instance);
 		return KNOT_EOK;
 	}
@@ -145,28 +202,25 @@ static int read_pod(const lainlet_ctx_t *ctx, bad_items_t *bad, const char *key,
 	}
 	uint8_t addr[4];
 	if (!parse_ip4(json_string_value(ip), addr)) {
-		bad_item(bad, "%s instance %lld (bad ContainerIp '%.64s')", key,
+		bad_item(bad, "%s instance %lld (bad ContainerIp '%.64s')", proc->key,
 		         (long long)instance, json_string_value(ip));
 		return KNOT_EOK;
 	}
 	char label[KNOT_DNAME_MAXLABELLEN + 2];
 	uint8_t owner[KNOT_DNAME_MAXLEN];
-	int len = snprintf(label, sizeof(label), "%s-%lld", proc, (long long)instance);
-	if (len >= (int)sizeof(label) || app_name(owner, label, app, app_len) < 0) {
-		bad_item(bad, "%s instance %lld (not a hostname)", key, (long long)instance);
+	int len = snprintf(label, sizeof(label), "%s-%lld", proc->proc, (long long)instance);
+	if (len >= (int)sizeof(label) || app_name(owner, label, proc->app, proc->app_len) < 0) {
+		bad_item(bad, "%s instance %lld (not a hostname)", proc->key, (long long)instance);
 		return KNOT_EOK;
 	}
-	rr_t *a = rr_list_add(&out->records, owner, KNOT_RRTYPE_A, ctx->ttl, addr, 4);
-	uint8_t ptr[KNOT_DNAME_MAXLEN];
-	rr_ptr_owner(ptr, addr);
-	rr_t *p = rr_list_add(&out->records, ptr, KNOT_RRTYPE_PTR, ctx->ttl, owner,
-	                      knot_dname_size(owner));
-	if (a == NULL || p == NULL) {
-		return KNOT_ENOMEM;
+	json_t *expose = json_object_get(first, "Expose");
+	int ret = add_instance(ctx, owner, proc->set, proc->srv, addr,
+	                       json_is_integer(expose) ? json_integer_value(expose) : 0,
+	                       &out->records);
+	if (ret == KNOT_EOK) {
+		out->containers++;
 	}
-	a->kind = p->kind = RR_KIND_PROC;
-	out->containers++;
-	return KNOT_EOK;
+	return ret;
 }
 
 /*! \brief Reads one pod group "<app>.<proctype>.<procname>". */
@@ -188,11 +242,15 @@ static int read_pod_group(const lainlet_ctx_t *ctx, bad_items_t *bad, const char
 		bad_item(bad, "'%.100s' (not <app>.<proctype>.<procname> with PodInfos)", key);
 		return KNOT_EOK;
 	}
-	proc++;
-	size_t app_len = type_dot - key;
+	proc_names_t names = { .key = key, .app = key, .app_len = type_dot - key,
+	                        .proc = proc + 1 };
+	char srv_label[KNOT_DNAME_MAXLABELLEN + 16];
+	snprintf(srv_label, sizeof(srv_label), "_%s._tcp", names.proc);
 	uint8_t owner[KNOT_DNAME_MAXLEN];
-	if (app_name(owner, NULL, key, app_len) < 0) {
-		bad_item(bad, "'%.100s' (app name is not a hostname)", key);
+	if (app_name(owner, NULL, key, names.app_len) < 0 ||
+	    app_name(names.set, names.proc, key, names.app_len) < 0 ||
+	    app_name(names.srv, srv_label, key, names.app_len) < 0) {
+		bad_item(bad, "'%.100s' (not a hostname)", key);
 		return KNOT_EOK;
 	}
 	rr_t *app = rr_list_add(&out->apps, owner, KNOT_RRTYPE_A, ctx->ttl, NULL, 0);
@@ -208,7 +266,7 @@ static int read_pod_group(const lainlet_ctx_t *ctx, bad_items_t *bad, const char
 			bad_item(bad, "pod %zu of %.100s (not an object)", i, key);
 			continue;
 		}
-		int ret = read_pod(ctx, bad, key, key, app_len, proc, pod, out);
+		int ret = read_pod(ctx, bad, &names, pod, out);
 		if (ret != KNOT_EOK) {
 			return ret;
 		}
@@ -299,12 +357,9 @@ static int read_portal(const lainlet_ctx_t *ctx, bad_items_t *bad, const char *p
 	} else if (app_name(owner, json_string_value(service), client, strlen(client)) < 0) {
 		bad_item(bad, "portal %.100s for %.60s (not a hostname)", pod, client);
 	} else {
-		rr_t *rr = rr_list_add(out, owner, KNOT_RRTYPE_A, ctx->ttl, ip, 4);
-		if (rr == NULL) {
-			ret = KNOT_ENOMEM;
-		} else {
-			rr->kind = RR_KIND_PORTAL;
-			memcpy(&rr->view.node, node, 4);
+		ret = add_a_ptr(out, owner, ip, ctx->ttl, RR_KIND_PORTAL);
+		if (ret == KNOT_EOK) { // the A (not its PTR) is for the portal's node
+			memcpy(&out->rrs[out->count - 2].view.node, node, 4);
 		}
 	}
 	json_decref(ann);

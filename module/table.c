@@ -156,6 +156,57 @@ static void soa_set_serial(knot_rdata_t *rd, uint32_t serial)
 	knot_wire_write_u32(rd->data + mname + rname, serial);
 }
 
+/*!
+ * \brief Rank of a record's kind where several kinds share a name: operators'
+ *        lines, then portals, proc names, app names.
+ */
+static int kind_rank(uint8_t kind)
+{
+	switch (kind) {
+	case RR_KIND_PORTAL: return 3;
+	case RR_KIND_PROC:   return 2;
+	case RR_KIND_APP:    return 1;
+	default:             return 4; // RR_KIND_STATIC, RR_KIND_DEFAULT
+	}
+}
+
+/*! \brief End of the records of one owner; mixed = they are of different ranks. */
+static size_t owner_group(const rr_list_t *list, const uint32_t *order, size_t start,
+                          bool *mixed)
+{
+	const rr_t *first = &list->rrs[order[start]];
+	const knot_dname_t *owner = rr_owner(list, first);
+	int rank = kind_rank(first->kind);
+	size_t end = start + 1;
+	*mixed = false;
+	for (; end < list->count; end++) {
+		const rr_t *rr = &list->rrs[order[end]];
+		if (!knot_dname_is_equal(rr_owner(list, rr), owner)) {
+			break;
+		}
+		*mixed |= kind_rank(rr->kind) != rank;
+	}
+	return end;
+}
+
+/*!
+ * \brief True when a record of a higher rank at the same name has the same
+ *        type or is a CNAME: names collide, the higher rank is served.
+ */
+static bool shadowed(const rr_list_t *list, const uint32_t *order, size_t start,
+                     size_t end, const rr_t *rr)
+{
+	int rank = kind_rank(rr->kind);
+	for (size_t i = start; i < end; i++) {
+		const rr_t *other = &list->rrs[order[i]];
+		if (kind_rank(other->kind) > rank &&
+		    (other->type == rr->type || other->type == KNOT_RRTYPE_CNAME)) {
+			return true;
+		}
+	}
+	return false;
+}
+
 /*! \brief Groups the sorted records into nodes and rrsets. */
 static int load_records(table_t *t, const rr_list_t *list, const uint32_t *order)
 {
@@ -178,11 +229,15 @@ static int load_records(table_t *t, const rr_list_t *list, const uint32_t *order
 
 	table_node_t *node = NULL;
 	table_rrset_t *set = NULL;
+	const rr_t *last = NULL;
+	size_t group_start = 0, group_end = 0;
+	bool mixed = false;
 	for (size_t i = 0; i < list->count; i++) {
 		const rr_t *rr = &list->rrs[order[i]];
-		const rr_t *prev = i > 0 ? &list->rrs[order[i - 1]] : NULL;
 		const knot_dname_t *owner = rr_owner(list, rr);
-		if (prev == NULL || !knot_dname_is_equal(owner, rr_owner(list, prev))) {
+		if (i == group_end) {
+			group_start = i;
+			group_end = owner_group(list, order, i, &mixed);
 			size_t len = knot_dname_size(owner);
 			uint8_t *copy = t->names + t->names_len;
 			memcpy(copy, owner, len);
@@ -196,10 +251,13 @@ static int load_records(table_t *t, const rr_list_t *list, const uint32_t *order
 			node->flags |= TABLE_NODE_DATA;
 			set = NULL;
 		}
-		if (rr->type == KNOT_RRTYPE_SOA && set != NULL && same_rrset(list, rr, prev)) {
+		if (mixed && shadowed(list, order, group_start, group_end, rr)) {
+			continue; // hidden by a record of a higher rank at the same name
+		}
+		if (rr->type == KNOT_RRTYPE_SOA && set != NULL && same_rrset(list, rr, last)) {
 			continue; // one SOA per name and view: the first one wins
 		}
-		if (set == NULL || !same_rrset(list, rr, prev)) {
+		if (set == NULL || !same_rrset(list, rr, last)) {
 			set = &t->rrsets[t->rrset_count++];
 			set->type = rr->type;
 			set->kind = rr->kind;
@@ -226,6 +284,7 @@ static int load_records(table_t *t, const rr_list_t *list, const uint32_t *order
 		set->rrs.size += knot_rdata_size(rr->rdlen);
 		set->ttl = rr->ttl;
 		t->records++;
+		last = rr;
 	}
 	return KNOT_EOK;
 }
@@ -376,20 +435,33 @@ const table_node_t *table_find(const table_t *table, const knot_dname_t *name)
 	return table_node(table, index_find(table, name, knot_dname_size(name)));
 }
 
-bool table_rrset_visible(const table_rrset_t *set, const table_client_t *client)
+/*! \brief True when some records at the node are for clients on this address. */
+static bool node_serves(const table_node_t *node, uint32_t addr)
+{
+	for (uint32_t i = 0; i < node->rrset_count; i++) {
+		if (node->rrsets[i].view.node == addr) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*! \brief True when the client may see the rrset of the node now. */
+static bool rrset_visible(const table_node_t *node, const table_rrset_t *set,
+                          const table_client_t *client)
 {
 	const rr_view_t *v = &set->view;
 	if ((v->loc[0] != 0 || v->loc[1] != 0) &&
 	    (v->loc[0] != client->loc[0] || v->loc[1] != client->loc[1])) {
 		return false;
 	}
-	if (v->node != 0 && v->node != client->addr) {
+	if (v->tai != 0 && (v->expires ? client->now >= v->tai : client->now < v->tai)) {
 		return false;
 	}
-	if (v->tai != 0) {
-		return v->expires ? client->now < v->tai : client->now >= v->tai;
+	if (v->node == 0 || v->node == client->addr) {
+		return true;
 	}
-	return true;
+	return client->portal_all && !node_serves(node, client->addr);
 }
 
 const table_rrset_t *table_rrset_next(const table_node_t *node, uint16_t type,
@@ -398,7 +470,7 @@ const table_rrset_t *table_rrset_next(const table_node_t *node, uint16_t type,
 	while (*pos < node->rrset_count) {
 		const table_rrset_t *set = &node->rrsets[(*pos)++];
 		if ((type == KNOT_RRTYPE_ANY || set->type == type) &&
-		    table_rrset_visible(set, client)) {
+		    rrset_visible(node, set, client)) {
 			return set;
 		}
 	}

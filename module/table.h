@@ -51,6 +51,7 @@ typedef struct {
 	uint32_t addr;    /*!< Client IPv4 address (network order), 0 if none. */
 	char loc[2];      /*!< Client location from the table's rules. */
 	uint64_t now;     /*!< Now as a TAI64 label. */
+	bool portal_all;  /*!< A client on no portal's node sees every portal of the name. */
 } table_client_t;
 
 /*! \brief Outcome of a lookup. */
@@ -127,11 +128,12 @@ const table_node_t *table_find(const table_t *table, const knot_dname_t *name);
 /*! \brief The node with the given index. */
 const table_node_t *table_node(const table_t *table, int32_t index);
 
-/*! \brief True when the client may see the rrset now. */
-bool table_rrset_visible(const table_rrset_t *rrset, const table_client_t *client);
-
 /*!
  * \brief Iterates the client's visible rrsets of a type at a node.
+ *
+ * Records for a node (portals) are seen by clients on that node; a client on
+ * no node with such records at this name sees all of them with portal_all,
+ * none without.
  *
  * \param node    Node.
  * \param type    RR type, KNOT_RRTYPE_ANY for every type.

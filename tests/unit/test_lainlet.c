@@ -117,6 +117,13 @@ static void test_fixture_cluster(void)
 	   "webrouter.lain only from its own line");
 	ok(count_rr(&all, "redis.hello.lain", KNOT_RRTYPE_A, NULL, 0) == 2,
 	   "two portals of redis.hello.lain (node1, node2)");
+	ok(count_rr(&all, "web.hello.lain", KNOT_RRTYPE_A, NULL, 0) == 3,
+	   "web.hello.lain: every live instance of the proc");
+	ok(count_rr(&all, "_web._tcp.hello.lain", KNOT_RRTYPE_SRV,
+	            "\0\0\0\0\x1f\x40\x05web-1\x05hello\x04lain", 24) == 1,
+	   "SRV of web-1.hello.lain port 8000");
+	ok(count_rr(&all, "_api._tcp.billing.lain", KNOT_RRTYPE_SRV, NULL, 0) == 1,
+	   "SRV only for live instances (api-1, not api-2 without IP)");
 	ok(count_rr(&all, "lain", KNOT_RRTYPE_SOA, NULL, 0) == 1,
 	   "lain SOA from its line; the default does not double it");
 	ok(count_rr(&all, "*.example.com", KNOT_RRTYPE_A, NULL, 0) == 1,
@@ -177,10 +184,13 @@ static void test_bad_items(void)
 	rr_list_t list;
 	log.text[0] = '\0';
 	ok(lainlet_depends(&ctx, deps, sizeof(deps) - 1, &list) == KNOT_EOK, "depends reads");
-	ok(list.count == 1 && count_rr(&list, "redis.ok.lain", KNOT_RRTYPE_A, NULL, 0) == 1,
+	ok(list.count == 2 && count_rr(&list, "redis.ok.lain", KNOT_RRTYPE_A, NULL, 0) == 1,
 	   "bad annotation skipped, good portal kept");
-	ok(list.count == 1 && list.rrs[0].view.node == htonl(0x02020202),
+	ok(list.count == 2 && list.rrs[0].view.node == htonl(0x02020202),
 	   "portal is for its node");
+	ok(count_rr(&list, "2.1.1.1.in-addr.arpa", KNOT_RRTYPE_PTR,
+	            "\x05redis\x02ok\x04lain", 15) == 1 && list.rrs[1].view.node == 0,
+	   "PTR of the portal address, for everyone");
 	ok(strstr(log.text, "no service_name") != NULL, "bad annotation logged");
 	rr_list_clear(&list);
 }

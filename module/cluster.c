@@ -33,17 +33,27 @@ const char *cluster_source_path(cluster_source_t source)
 	return source_paths[source];
 }
 
-void cluster_init(cluster_t *c, const lainlet_ctx_t *ctx)
+/*! \brief Readers of the record sources. */
+static const lainlet_read_f readers[CLUSTER_TINYDNS + 1] = {
+	[CLUSTER_COREINFO] = lainlet_coreinfo,
+	[CLUSTER_DEPENDS] = lainlet_depends,
+	[CLUSTER_TINYDNS] = lainlet_tinydns,
+};
+
+void cluster_init(cluster_t *c, const lainlet_ctx_t *ctx, const cluster_guard_t *guard)
 {
 	memset(c, 0, sizeof(*c));
 	c->ctx = *ctx;
+	c->guard = *guard;
 }
 
 void cluster_clear(cluster_t *c)
 {
-	lainlet_coreinfo_clear(&c->coreinfo);
-	rr_list_clear(&c->depends);
-	rr_list_clear(&c->tinydns);
+	for (int i = 0; i <= CLUSTER_TINYDNS; i++) {
+		lainlet_data_clear(&c->data[i]);
+		lainlet_data_clear(&c->held[i].data);
+		c->held[i].active = false;
+	}
 	memset(c->have, 0, sizeof(c->have));
 	memset(c->digest, 0, sizeof(c->digest));
 }
@@ -57,6 +67,14 @@ static uint64_t digest(const char *doc, size_t len)
 		h *= 0x100000001b3ULL;
 	}
 	return h;
+}
+
+size_t cluster_source_records(const cluster_t *c, cluster_source_t source)
+{
+	if (source > CLUSTER_TINYDNS) {
+		return 0;
+	}
+	return c->data[source].records.count + c->data[source].apps.count;
 }
 
 /*! \brief Reads a config key that may be absent (an unset cluster setting). */
@@ -77,49 +95,103 @@ static int apply_string(cluster_t *c, cluster_source_t source, const char *doc, 
 	return KNOT_EOK;
 }
 
-int cluster_apply(cluster_t *c, cluster_source_t source, const char *doc, size_t len)
+/*! \brief Replaces a source's data (the old data is freed). */
+static void replace(cluster_t *c, cluster_source_t source, lainlet_data_t *data)
+{
+	lainlet_data_clear(&c->data[source]);
+	c->data[source] = *data;
+	memset(data, 0, sizeof(*data));
+}
+
+/*! \brief True when going from old to new records is a mass drop. */
+static bool mass_drop(const cluster_guard_t *guard, size_t old, size_t new)
+{
+	return guard->percent > 0 && old >= guard->min_records && new < old &&
+	       (old - new) * 100 > (uint64_t)old * guard->percent;
+}
+
+/*! \brief Holds a mass-dropping document back, or keeps holding. */
+static void hold(cluster_t *c, cluster_source_t source, lainlet_data_t *data, uint64_t h,
+                 uint64_t now)
+{
+	cluster_held_t *held = &c->held[source];
+	size_t old = cluster_source_records(c, source);
+	size_t new = data->records.count + data->apps.count;
+	if (!held->active) {
+		held->since = now;
+		held->active = true;
+		lain_log(c->ctx.log, LOG_WARNING, "%s: document would remove %zu of %zu records, "
+		         "held back for %llu s", source_names[source], old - new, old,
+		         (unsigned long long)(c->guard.hold_ms / 1000));
+	}
+	lainlet_data_clear(&held->data);
+	held->data = *data;
+	held->digest = h;
+}
+
+int cluster_apply(cluster_t *c, cluster_source_t source, const char *doc, size_t len,
+                  uint64_t now)
 {
 	uint64_t h = digest(doc, len);
 	if (c->have[source] && c->digest[source] == h) {
+		c->held[source].active = false; // back to what is served
 		return KNOT_EEXIST;
 	}
-	int ret = KNOT_EOK;
-	switch (source) {
-	case CLUSTER_COREINFO: {
-		lainlet_coreinfo_t ci;
-		ret = lainlet_coreinfo(&c->ctx, doc, len, &ci);
+	if (source == CLUSTER_DOMAIN || source == CLUSTER_DNS_IP) {
+		int ret = source == CLUSTER_DOMAIN ?
+		          apply_string(c, source, doc, len, c->domain, sizeof(c->domain)) :
+		          apply_string(c, source, doc, len, c->dns_ip, sizeof(c->dns_ip));
 		if (ret == KNOT_EOK) {
-			lainlet_coreinfo_clear(&c->coreinfo);
-			c->coreinfo = ci;
+			c->have[source] = true;
+			c->digest[source] = h;
 		}
-		break;
+		return ret;
 	}
-	case CLUSTER_DEPENDS:
-	case CLUSTER_TINYDNS: {
-		rr_list_t list;
-		rr_list_t *dst = source == CLUSTER_DEPENDS ? &c->depends : &c->tinydns;
-		ret = source == CLUSTER_DEPENDS ? lainlet_depends(&c->ctx, doc, len, &list) :
-		                                  lainlet_tinydns(&c->ctx, doc, len, &list);
-		if (ret == KNOT_EOK) {
-			rr_list_clear(dst);
-			*dst = list;
-		}
-		break;
-	}
-	case CLUSTER_DOMAIN:
-		ret = apply_string(c, source, doc, len, c->domain, sizeof(c->domain));
-		break;
-	case CLUSTER_DNS_IP:
-		ret = apply_string(c, source, doc, len, c->dns_ip, sizeof(c->dns_ip));
-		break;
-	default:
+	if (source > CLUSTER_TINYDNS) {
 		return KNOT_EINVAL;
 	}
-	if (ret == KNOT_EOK) {
-		c->have[source] = true;
-		c->digest[source] = h;
+
+	lainlet_data_t data;
+	int ret = readers[source](&c->ctx, doc, len, &data);
+	if (ret != KNOT_EOK) {
+		return ret;
 	}
-	return ret;
+	size_t new = data.records.count + data.apps.count;
+	if (c->have[source] && mass_drop(&c->guard, cluster_source_records(c, source), new)) {
+		hold(c, source, &data, h, now);
+		return KNOT_EBUSY;
+	}
+	if (c->held[source].active) {
+		lain_log(c->ctx.log, LOG_NOTICE, "%s: held document dropped, a normal one came",
+		         source_names[source]);
+		lainlet_data_clear(&c->held[source].data);
+		c->held[source].active = false;
+	}
+	replace(c, source, &data);
+	c->have[source] = true;
+	c->digest[source] = h;
+	return KNOT_EOK;
+}
+
+bool cluster_tick(cluster_t *c, uint64_t now)
+{
+	bool changed = false;
+	for (int i = 0; i <= CLUSTER_TINYDNS; i++) {
+		cluster_held_t *held = &c->held[i];
+		if (!held->active || now - held->since < c->guard.hold_ms) {
+			continue;
+		}
+		lain_log(c->ctx.log, LOG_WARNING, "%s: held document applied after %llu s "
+		         "(%zu -> %zu records)", source_names[i],
+		         (unsigned long long)((now - held->since) / 1000),
+		         cluster_source_records(c, i),
+		         held->data.records.count + held->data.apps.count);
+		replace(c, i, &held->data);
+		c->digest[i] = held->digest;
+		held->active = false;
+		changed = true;
+	}
+	return changed;
 }
 
 bool cluster_synced(const cluster_t *c)
@@ -161,7 +233,7 @@ static int add_default(const cluster_t *c, rr_list_t *out, const char *line)
 	}
 	knot_dname_to_lower(owner);
 	uint16_t type = line[0] == '.' ? KNOT_RRTYPE_SOA : KNOT_RRTYPE_A;
-	if (list_has(&c->tinydns, owner, type)) {
+	if (list_has(&c->data[CLUSTER_TINYDNS].records, owner, type)) {
 		return KNOT_EOK;
 	}
 	tinydata_ctx_t ctx = { .source = "default", .kind = RR_KIND_DEFAULT };
@@ -198,8 +270,8 @@ static int add_apps(const cluster_t *c, rr_list_t *out)
 {
 	static const uint8_t webrouter[] = "\x09webrouter\x04lain";
 	static const rr_view_t all;
-	const rr_list_t *apps = &c->coreinfo.apps;
-	const rr_list_t *lines = &c->tinydns;
+	const rr_list_t *apps = &c->data[CLUSTER_COREINFO].apps;
+	const rr_list_t *lines = &c->data[CLUSTER_TINYDNS].records;
 	for (size_t i = 0; i < lines->count; i++) {
 		const rr_t *router = &lines->rrs[i];
 		if (router->type != KNOT_RRTYPE_A || router->rdlen != 4 ||
@@ -226,18 +298,18 @@ static int add_apps(const cluster_t *c, rr_list_t *out)
 
 int cluster_records(const cluster_t *c, rr_list_t *out)
 {
-	int ret = rr_list_append(out, &c->tinydns);
+	int ret = rr_list_append(out, &c->data[CLUSTER_TINYDNS].records);
 	if (ret == KNOT_EOK) {
 		ret = add_defaults(c, out);
 	}
 	if (ret == KNOT_EOK) {
-		ret = rr_list_append(out, &c->coreinfo.records);
+		ret = rr_list_append(out, &c->data[CLUSTER_COREINFO].records);
 	}
 	if (ret == KNOT_EOK) {
 		ret = add_apps(c, out);
 	}
 	if (ret == KNOT_EOK) {
-		ret = rr_list_append(out, &c->depends);
+		ret = rr_list_append(out, &c->data[CLUSTER_DEPENDS].records);
 	}
 	return ret;
 }

@@ -32,12 +32,28 @@ const char *cluster_source_name(cluster_source_t source);
 /*! \brief Request path and query of a source (without watch parameters). */
 const char *cluster_source_path(cluster_source_t source);
 
+/*! \brief The mass-drop guard. */
+typedef struct {
+	unsigned percent;      /*!< A document removing more than this share of the
+	                            source's records is held back; 0 = off. */
+	unsigned min_records;  /*!< Sources smaller than this are not guarded. */
+	uint64_t hold_ms;      /*!< How long it must stay that way to be applied. */
+} cluster_guard_t;
+
+/*! \brief A document held back by the guard. */
+typedef struct {
+	lainlet_data_t data;   /*!< What it reads to. */
+	uint64_t since;        /*!< When the first such document came (ms). */
+	uint64_t digest;       /*!< Hash of the latest such document. */
+	bool active;           /*!< Something is held. */
+} cluster_held_t;
+
 /*! \brief Latest data of every source. */
 typedef struct {
 	lainlet_ctx_t ctx;                 /*!< Reading settings. */
-	lainlet_coreinfo_t coreinfo;       /*!< Proc instances and apps. */
-	rr_list_t depends;                 /*!< Portals. */
-	rr_list_t tinydns;                 /*!< Operators' and networkd's lines. */
+	cluster_guard_t guard;             /*!< Mass-drop guard settings. */
+	lainlet_data_t data[CLUSTER_TINYDNS + 1]; /*!< coreinfo, depends, tinydns_fqdns. */
+	cluster_held_t held[CLUSTER_TINYDNS + 1]; /*!< Documents held back. */
 	char domain[KNOT_DNAME_TXT_MAXLEN];/*!< Cluster domain, "" if unset. */
 	char dns_ip[64];                   /*!< DNS address, "" if unset. */
 	uint64_t digest[CLUSTER_SOURCES];  /*!< Hash of each source's last document. */
@@ -45,7 +61,7 @@ typedef struct {
 } cluster_t;
 
 /*! \brief Initialises an empty cluster. */
-void cluster_init(cluster_t *c, const lainlet_ctx_t *ctx);
+void cluster_init(cluster_t *c, const lainlet_ctx_t *ctx, const cluster_guard_t *guard);
 
 /*! \brief Frees what the cluster holds. */
 void cluster_clear(cluster_t *c);
@@ -53,10 +69,28 @@ void cluster_clear(cluster_t *c);
 /*!
  * \brief Replaces a source's data with a new document.
  *
+ * A document that would remove more than the guard's share of the source's
+ * records is held back (logged) and applied by cluster_tick once documents
+ * like it kept coming for the hold time; a normal document in between
+ * cancels it.
+ *
+ * \param now  Monotonic time in ms.
+ *
  * \return KNOT_EOK (changed), KNOT_EEXIST (identical to the current one),
- *         KNOT_EMALF (refused, the previous data stays), KNOT_ENOMEM.
+ *         KNOT_EBUSY (held back by the guard), KNOT_EMALF (refused, the
+ *         previous data stays), KNOT_ENOMEM.
  */
-int cluster_apply(cluster_t *c, cluster_source_t source, const char *doc, size_t len);
+int cluster_apply(cluster_t *c, cluster_source_t source, const char *doc, size_t len,
+                  uint64_t now);
+
+/*!
+ * \brief Applies held documents whose hold time has passed.
+ * \return True when the data changed.
+ */
+bool cluster_tick(cluster_t *c, uint64_t now);
+
+/*! \brief Records of a source (for the guard's counts and tests). */
+size_t cluster_source_records(const cluster_t *c, cluster_source_t source);
 
 /*! \brief True when every source has delivered a document. */
 bool cluster_synced(const cluster_t *c);

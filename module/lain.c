@@ -14,6 +14,7 @@
 #include <urcu.h>
 
 #include "answer.h"
+#include "snapshot.h"
 #include "watch.h"
 
 #define MOD_LAINLET      "\x07""lainlet"
@@ -26,6 +27,10 @@
 #define MOD_MANAGED_ZONE "\x0C""managed-zone"
 #define MOD_PORTAL_FALLBACK "\x0F""portal-fallback"
 #define MOD_FORWARDER    "\x09""forwarder"
+#define MOD_SNAPSHOT     "\x08""snapshot"
+#define MOD_DROP_GUARD   "\x0A""drop-guard"
+#define MOD_DROP_HOLD    "\x09""drop-hold"
+#define MOD_FAILBACK     "\x08""failback"
 
 /*! \brief What a client on no portal's node gets for a portal name. */
 enum {
@@ -38,6 +43,11 @@ static const knot_lookup_t portal_fallbacks[] = {
 	{ PORTAL_FALLBACK_NONE, "none" },
 	{ 0, NULL }
 };
+
+/*! \brief Least time between two snapshot writes. */
+#define SNAPSHOT_INTERVAL_MS 3000
+/*! \brief Sources with fewer records are not guarded against mass drops. */
+#define DROP_GUARD_MIN_RECORDS 10
 
 /*! \brief Zones answered SERVFAIL before the first sync when none is configured. */
 static const char *const default_managed[] = { "lain.", "20.172.in-addr.arpa." };
@@ -64,6 +74,10 @@ const yp_item_t lain_conf[] = {
 	{ MOD_MANAGED_ZONE, YP_TDNAME, YP_VNONE, YP_FMULTI },
 	{ MOD_PORTAL_FALLBACK, YP_TOPT, YP_VOPT = { portal_fallbacks, PORTAL_FALLBACK_ALL } },
 	{ MOD_FORWARDER,    YP_TNET,   YP_VNONE, YP_FMULTI },
+	{ MOD_SNAPSHOT,     YP_TSTR,   YP_VNONE },
+	{ MOD_DROP_GUARD,   YP_TINT,   YP_VINT = { 0, 100, 50 } },
+	{ MOD_DROP_HOLD,    YP_TINT,   YP_VINT = { 0, 86400, 60, YP_STIME } },
+	{ MOD_FAILBACK,     YP_TINT,   YP_VINT = { 1, 86400, 60, YP_STIME } },
 	{ NULL }
 };
 
@@ -89,6 +103,7 @@ enum {
 	CTR_WATCH,        /*!< Watcher events, by watch_counter_t. */
 	CTR_RECORDS,      /*!< Records in the table (gauge). */
 	CTR_BUILD_US,     /*!< Last table build time in microseconds (gauge). */
+	CTR_SYNC_AGE,     /*!< Seconds since every stream was up with data (gauge). */
 };
 
 /*! \brief Module instance. */
@@ -284,6 +299,14 @@ static void on_count(void *arg, watch_counter_t counter, uint64_t value)
 	knotd_mod_stats_incr(ctx->mod, 0, CTR_WATCH, counter, value);
 }
 
+static void on_gauge(void *arg, watch_gauge_t gauge, uint64_t value)
+{
+	lain_ctx_t *ctx = arg;
+	if (gauge == WATCH_SYNC_AGE) {
+		knotd_mod_stats_store(ctx->mod, 0, CTR_SYNC_AGE, 0, value);
+	}
+}
+
 static char *kind_to_str(uint32_t idx, uint32_t count)
 {
 	static const char *const names[RR_KIND_COUNT] = {
@@ -300,6 +323,7 @@ static char *watch_to_str(uint32_t idx, uint32_t count)
 		[WATCH_HEARTBEAT_MISSES] = "heartbeat-misses",
 		[WATCH_DOCS_APPLIED] = "documents-applied",
 		[WATCH_DOCS_REFUSED] = "documents-refused", [WATCH_PUBLISHES] = "publishes",
+		[WATCH_DOCS_HELD] = "documents-held",
 	};
 	return idx < WATCH_COUNTERS ? strdup(names[idx]) : NULL;
 }
@@ -329,6 +353,9 @@ static int stats_init(knotd_mod_t *mod)
 	if (ret == KNOT_EOK) {
 		ret = knotd_mod_stats_add(mod, "build-usec", 1, NULL);
 	}
+	if (ret == KNOT_EOK) {
+		ret = knotd_mod_stats_add(mod, "sync-age", 1, NULL);
+	}
 	return ret;
 }
 
@@ -356,6 +383,38 @@ static int managed_init(lain_ctx_t *ctx, knotd_mod_t *mod)
 	return KNOT_EOK;
 }
 
+/*!
+ * \brief Starts from the last-known-good snapshot when there is one.
+ *
+ * \param age  Age of the snapshot's data in seconds (output).
+ */
+static table_t *snapshot_load(knotd_mod_t *mod, const char *path, uint64_t *age)
+{
+	rr_list_t list;
+	uint32_t serial = 0;
+	int64_t mtime = 0;
+	char why[128];
+	int ret = snapshot_read(path, &list, &serial, &mtime, why, sizeof(why));
+	if (ret == KNOT_ENOENT) {
+		knotd_mod_log(mod, LOG_INFO, "no snapshot %s yet", path);
+		return NULL;
+	}
+	if (ret != KNOT_EOK) {
+		knotd_mod_log(mod, LOG_WARNING, "snapshot %s ignored (%s)", path, why);
+		return NULL;
+	}
+	table_t *table = table_build(&list, serial);
+	time_t now = time(NULL);
+	*age = now > mtime ? now - mtime : 0;
+	if (table != NULL) {
+		knotd_mod_log(mod, LOG_NOTICE, "snapshot %s loaded (serial %u, records %zu, "
+		              "written %llu s ago)", path, serial, list.count,
+		              (unsigned long long)*age);
+	}
+	rr_list_clear(&list);
+	return table;
+}
+
 /*! \brief Starts the watcher with the configured lainlet URLs. */
 static int watch_init(lain_ctx_t *ctx, knotd_mod_t *mod, const lain_log_t *log)
 {
@@ -369,6 +428,7 @@ static int watch_init(lain_ctx_t *ctx, knotd_mod_t *mod, const lain_log_t *log)
 		list[i] = urls.multi[i].string;
 	}
 	knotd_conf_t ca = knotd_conf_mod(mod, MOD_CA_FILE);
+	knotd_conf_t snapshot = knotd_conf_mod(mod, MOD_SNAPSHOT);
 	watch_conf_t conf = {
 		.urls = list,
 		.url_count = urls.count,
@@ -376,6 +436,14 @@ static int watch_init(lain_ctx_t *ctx, knotd_mod_t *mod, const lain_log_t *log)
 		.max_document = knotd_conf_mod(mod, MOD_MAX_DOCUMENT).single.integer,
 		.ca_file = ca.count > 0 ? ca.single.string : NULL,
 		.backoff_max_ms = knotd_conf_mod(mod, MOD_BACKOFF_MAX).single.integer * 1000,
+		.failback_ms = knotd_conf_mod(mod, MOD_FAILBACK).single.integer * 1000,
+		.snapshot = snapshot.count > 0 ? snapshot.single.string : NULL,
+		.snapshot_ms = SNAPSHOT_INTERVAL_MS,
+		.guard = {
+			.percent = knotd_conf_mod(mod, MOD_DROP_GUARD).single.integer,
+			.min_records = DROP_GUARD_MIN_RECORDS,
+			.hold_ms = knotd_conf_mod(mod, MOD_DROP_HOLD).single.integer * 1000,
+		},
 		.reader = {
 			.ttl = knotd_conf_mod(mod, MOD_TTL).single.integer,
 			.log = log,
@@ -384,10 +452,15 @@ static int watch_init(lain_ctx_t *ctx, knotd_mod_t *mod, const lain_log_t *log)
 		.log = *log,
 		.publish = on_publish,
 		.count = on_count,
+		.gauge = on_gauge,
 		.arg = ctx,
 	};
 	ctx->cluster = strdup(list[0] != NULL ? list[0] : "");
 	ctx->table = ctx->cluster != NULL ? instances_adopt(ctx->cluster) : NULL;
+	if (ctx->table == NULL && conf.snapshot != NULL) {
+		ctx->table = snapshot_load(mod, conf.snapshot, &conf.data_age_s);
+	}
+	conf.serial = ctx->table != NULL ? table_serial(ctx->table) : 0;
 	int ret = ctx->cluster != NULL ? watch_start(&ctx->watch, &conf) : KNOT_ENOMEM;
 	free(list);
 	knotd_conf_free(&urls);

@@ -112,11 +112,10 @@ static int app_name(uint8_t *out, const char *label, const char *app, size_t app
 	return rr_hostname(out, text);
 }
 
-void lainlet_coreinfo_clear(lainlet_coreinfo_t *ci)
+void lainlet_data_clear(lainlet_data_t *data)
 {
-	rr_list_clear(&ci->records);
-	rr_list_clear(&ci->apps);
-	ci->containers = 0;
+	rr_list_clear(&data->records);
+	rr_list_clear(&data->apps);
 }
 
 /*! \brief Appends a record of a generated kind; KNOT_ENOMEM when out of memory. */
@@ -178,7 +177,7 @@ typedef struct {
 
 /*! \brief Reads one pod: the first container's address makes the instance. */
 static int read_pod(const lainlet_ctx_t *ctx, bad_items_t *bad, const proc_names_t *proc,
-                    json_t *pod, lainlet_coreinfo_t *out)
+                    json_t *pod, lainlet_data_t *out)
 {
 	json_t *no = json_object_get(pod, "InstanceNo");
 	json_t *containers = json_object_get(pod, "ContainerInfos");
@@ -217,15 +216,12 @@ static int read_pod(const lainlet_ctx_t *ctx, bad_items_t *bad, const proc_names
 	int ret = add_instance(ctx, owner, proc->set, proc->srv, addr,
 	                       json_is_integer(expose) ? json_integer_value(expose) : 0,
 	                       &out->records);
-	if (ret == KNOT_EOK) {
-		out->containers++;
-	}
 	return ret;
 }
 
 /*! \brief Reads one pod group "<app>.<proctype>.<procname>". */
 static int read_pod_group(const lainlet_ctx_t *ctx, bad_items_t *bad, const char *key,
-                          json_t *group, lainlet_coreinfo_t *out)
+                          json_t *group, lainlet_data_t *out)
 {
 	const char *proc = strrchr(key, '.');
 	const char *type_dot = NULL;
@@ -297,7 +293,7 @@ static void apps_unique(rr_list_t *apps)
 }
 
 int lainlet_coreinfo(const lainlet_ctx_t *ctx, const char *doc, size_t len,
-                     lainlet_coreinfo_t *out)
+                     lainlet_data_t *out)
 {
 	memset(out, 0, sizeof(*out));
 	json_t *root = load_object(ctx, "coreinfo", doc, len);
@@ -321,7 +317,7 @@ int lainlet_coreinfo(const lainlet_ctx_t *ctx, const char *doc, size_t len,
 	json_decref(root);
 	bad_items_done(&bad);
 	if (ret != KNOT_EOK) {
-		lainlet_coreinfo_clear(out);
+		lainlet_data_clear(out);
 		return ret;
 	}
 	apps_unique(&out->apps);
@@ -366,9 +362,11 @@ static int read_portal(const lainlet_ctx_t *ctx, bad_items_t *bad, const char *p
 	return ret;
 }
 
-int lainlet_depends(const lainlet_ctx_t *ctx, const char *doc, size_t len, rr_list_t *out)
+int lainlet_depends(const lainlet_ctx_t *ctx, const char *doc, size_t len,
+                    lainlet_data_t *data)
 {
-	rr_list_init(out);
+	memset(data, 0, sizeof(*data));
+	rr_list_t *out = &data->records;
 	json_t *root = load_object(ctx, "depends", doc, len);
 	if (root == NULL) {
 		return KNOT_EMALF;
@@ -402,9 +400,11 @@ static void bad_line(void *arg, const char *source, unsigned line, const char *r
 	bad_item(arg, "%s line %u (%s)", source, line, reason);
 }
 
-int lainlet_tinydns(const lainlet_ctx_t *ctx, const char *doc, size_t len, rr_list_t *out)
+int lainlet_tinydns(const lainlet_ctx_t *ctx, const char *doc, size_t len,
+                    lainlet_data_t *data)
 {
-	rr_list_init(out);
+	memset(data, 0, sizeof(*data));
+	rr_list_t *out = &data->records;
 	json_t *root = load_object(ctx, "tinydns_fqdns", doc, len);
 	if (root == NULL) {
 		return KNOT_EMALF;

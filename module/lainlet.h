@@ -24,36 +24,43 @@ typedef struct {
 	unsigned log_max;        /*!< Bad items logged one by one per document. */
 } lainlet_ctx_t;
 
-/*! \brief What /v2/coreinfowatcher gives. */
+/*! \brief What a document gives. */
 typedef struct {
-	rr_list_t records;   /*!< <proc>-<n>.<app>.lain A and their PTRs. */
-	rr_list_t apps;      /*!< One record per app: owner <app>.lain, no rdata. */
-	size_t containers;   /*!< Instances with an address. */
-} lainlet_coreinfo_t;
+	rr_list_t records;   /*!< Its records. */
+	rr_list_t apps;      /*!< coreinfo: one record per app, owner <app>.lain, no rdata. */
+} lainlet_data_t;
 
-/*! \brief Frees what a coreinfo holds. */
-void lainlet_coreinfo_clear(lainlet_coreinfo_t *ci);
+/*! \brief Frees what the data holds and empties it. */
+void lainlet_data_clear(lainlet_data_t *data);
 
 /*!
- * \brief Reads a /v2/coreinfowatcher document.
- * \return KNOT_EOK, KNOT_EMALF (not a JSON object), KNOT_ENOMEM.
+ * \brief A document reader: fills out (initialised by the reader) when the
+ *        document is usable.
+ * \return KNOT_EOK, KNOT_EMALF (not a JSON object of the right shape), KNOT_ENOMEM.
+ */
+typedef int (*lainlet_read_f)(const lainlet_ctx_t *ctx, const char *doc, size_t len,
+                              lainlet_data_t *out);
+
+/*!
+ * \brief Reads a /v2/coreinfowatcher document: <proc>-<n>.<app>.lain A and
+ *        PTR, <proc>.<app>.lain A, _<proc>._tcp.<app>.lain SRV; the apps.
  */
 int lainlet_coreinfo(const lainlet_ctx_t *ctx, const char *doc, size_t len,
-                     lainlet_coreinfo_t *out);
+                     lainlet_data_t *out);
 
 /*!
  * \brief Reads a /v2/depends document: portal A records, each visible to
- *        the clients on its node (view.node), kind RR_KIND_PORTAL.
- * \return KNOT_EOK, KNOT_EMALF, KNOT_ENOMEM.
+ *        the clients on its node (view.node), and their PTRs.
  */
-int lainlet_depends(const lainlet_ctx_t *ctx, const char *doc, size_t len, rr_list_t *out);
+int lainlet_depends(const lainlet_ctx_t *ctx, const char *doc, size_t len,
+                    lainlet_data_t *out);
 
 /*!
  * \brief Reads a /v2/configwatcher?target=tinydns_fqdns document: every
  *        key's JSON array of tinydns-data lines.
- * \return KNOT_EOK, KNOT_EMALF, KNOT_ENOMEM.
  */
-int lainlet_tinydns(const lainlet_ctx_t *ctx, const char *doc, size_t len, rr_list_t *out);
+int lainlet_tinydns(const lainlet_ctx_t *ctx, const char *doc, size_t len,
+                    lainlet_data_t *out);
 
 /*!
  * \brief Reads one string key of a configwatcher document (prefix matches

@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 #include <urcu.h>
 
+#include "snapshot.h"
 #include "sse.h"
 #include "watch.h"
 
@@ -19,6 +20,8 @@
 #define HEARTBEAT_MISSES 3
 /*! \brief First reconnect delay. */
 #define BACKOFF_MIN_MS 100
+/*! \brief How often a stream that stays down is logged. */
+#define DOWN_LOG_MS 30000
 /*! \brief Longest wait in one poll, so stop and deadlines are seen. */
 #define POLL_MAX_MS 200
 
@@ -34,6 +37,9 @@ typedef struct {
 	unsigned backoff_ms;      /*!< Current backoff. */
 	bool checked_status;      /*!< The HTTP status was looked at. */
 	bool got_init;            /*!< This connection delivered a document. */
+	uint64_t up_since;        /*!< When this connection delivered its first document. */
+	uint64_t down_since;      /*!< When the stream last lost its data flow, 0 if up. */
+	uint64_t down_logged;     /*!< When the last "still down" line was logged. */
 	char error[CURL_ERROR_SIZE]; /*!< curl's error text. */
 } stream_t;
 
@@ -41,6 +47,11 @@ struct watch {
 	watch_conf_t conf;        /*!< Settings (strings owned below). */
 	char **urls;              /*!< Copies of the URLs. */
 	char *ca_file;            /*!< Copy of the CA file path. */
+	char *snapshot;           /*!< Copy of the snapshot path, NULL if none. */
+	bool snapshot_due;        /*!< A table was published since the last write. */
+	uint64_t snapshot_next;   /*!< Earliest time of the next write (ms). */
+	uint64_t in_sync;         /*!< Last time every stream was up with data (ms). */
+	uint64_t sync_age;        /*!< Last sync age reported (s). */
 	pthread_t thread;         /*!< The thread. */
 	CURLM *multi;             /*!< Multi handle. */
 	atomic_bool stop;         /*!< Set by watch_stop. */
@@ -111,7 +122,7 @@ static void on_document(stream_t *s, const sse_event_t *ev)
 		return;
 	}
 	uint64_t start = now_us();
-	int ret = cluster_apply(&w->cluster, s->source, ev->data, ev->data_len);
+	int ret = cluster_apply(&w->cluster, s->source, ev->data, ev->data_len, start / 1000);
 	if (ret == KNOT_EOK) {
 		w->dirty = true;
 		count(w, WATCH_DOCS_APPLIED);
@@ -121,12 +132,18 @@ static void on_document(stream_t *s, const sse_event_t *ev)
 	} else if (ret == KNOT_EEXIST) {
 		stream_log(s, LOG_DEBUG, "%s event id %llu identical, nothing to do",
 		           ev->event, (unsigned long long)ev->id);
+	} else if (ret == KNOT_EBUSY) {
+		count(w, WATCH_DOCS_HELD);
 	} else {
 		stream_log(s, LOG_ERR, "%s event id %llu refused, previous data kept (%s)",
 		           ev->event, (unsigned long long)ev->id, knot_strerror(ret));
 		count(w, WATCH_DOCS_REFUSED);
 	}
-	s->got_init = true;
+	if (!s->got_init) {
+		s->got_init = true;
+		s->up_since = now_ms();
+		s->down_since = 0;
+	}
 	s->backoff_ms = BACKOFF_MIN_MS;
 }
 
@@ -215,6 +232,10 @@ static void stream_close(stream_t *s, const char *why)
 		s->easy = NULL;
 	}
 	count(w, WATCH_DISCONNECTS);
+	if (s->down_since == 0) {
+		s->down_since = now_ms();
+		s->down_logged = s->down_since;
+	}
 	if (!s->got_init && w->conf.url_count > 1) {
 		s->url = (s->url + 1) % w->conf.url_count; // fail over
 	}
@@ -257,6 +278,17 @@ static uint64_t tend_streams(struct watch *w)
 		} else if (s->easy != NULL && now - s->last_rx > dead_after) {
 			count(w, WATCH_HEARTBEAT_MISSES);
 			stream_close(s, "heartbeats missed");
+		} else if (s->easy != NULL && s->url != 0 && s->got_init &&
+		           now - s->up_since >= w->conf.failback_ms) {
+			s->url = 0;
+			s->backoff_ms = BACKOFF_MIN_MS;
+			stream_close(s, "trying the first lainlet again");
+		}
+		if (s->down_since != 0 && now - s->down_logged >= DOWN_LOG_MS) {
+			s->down_logged = now;
+			stream_log(s, LOG_WARNING, "stream down for %llu s, answering from data "
+			           "%llu s old", (unsigned long long)(now - s->down_since) / 1000,
+			           (unsigned long long)(now - w->in_sync) / 1000);
 		}
 		if (s->easy == NULL && s->retry_at > now && s->retry_at - now < next) {
 			next = s->retry_at - now;
@@ -290,6 +322,49 @@ static void publish(struct watch *w)
 	}
 	w->conf.publish(w->conf.arg, table, &stats, us);
 	count(w, WATCH_PUBLISHES);
+	w->snapshot_due = w->snapshot != NULL;
+}
+
+/*! \brief Writes the last-known-good snapshot, at most every snapshot_ms. */
+static void write_snapshot(struct watch *w, bool now)
+{
+	if (!w->snapshot_due || (!now && now_ms() < w->snapshot_next)) {
+		return;
+	}
+	w->snapshot_due = false;
+	w->snapshot_next = now_ms() + w->conf.snapshot_ms;
+	rr_list_t list;
+	rr_list_init(&list);
+	int ret = cluster_records(&w->cluster, &list);
+	if (ret == KNOT_EOK) {
+		ret = snapshot_write(w->snapshot, &list, w->serial);
+	}
+	if (ret != KNOT_EOK) {
+		lain_log(&w->conf.log, LOG_ERR, "snapshot %s not written (%s)", w->snapshot,
+		         knot_strerror(ret));
+	} else {
+		lain_log(&w->conf.log, LOG_DEBUG, "snapshot %s written (%zu records)",
+		         w->snapshot, list.count);
+	}
+	rr_list_clear(&list);
+}
+
+/*! \brief Tracks how old the data is: every stream up with data = in sync. */
+static void track_sync(struct watch *w)
+{
+	uint64_t now = now_ms();
+	bool all_up = true;
+	for (int i = 0; i < CLUSTER_SOURCES; i++) {
+		all_up &= w->streams[i].easy != NULL && w->streams[i].got_init;
+	}
+	if (all_up) {
+		w->in_sync = now;
+	}
+	uint64_t age = (now - w->in_sync) / 1000;
+	if (age != w->sync_age && w->conf.gauge != NULL) {
+		w->conf.gauge(w->conf.arg, WATCH_SYNC_AGE, age);
+	}
+	w->sync_age = age;
 }
 
 static void *watch_main(void *arg)
@@ -305,7 +380,12 @@ static void *watch_main(void *arg)
 		int running;
 		curl_multi_perform(w->multi, &running);
 		reap_done(w);
+		if (cluster_tick(&w->cluster, now_ms())) {
+			w->dirty = true;
+		}
 		publish(w);
+		write_snapshot(w, false);
+		track_sync(w);
 		if (atomic_load(&w->stop)) {
 			break;
 		}
@@ -320,6 +400,7 @@ static void *watch_main(void *arg)
 			s->easy = NULL;
 		}
 	}
+	write_snapshot(w, true);
 	rcu_unregister_thread();
 	return NULL;
 }
@@ -339,6 +420,7 @@ static void watch_free(struct watch *w)
 	}
 	free(w->urls);
 	free(w->ca_file);
+	free(w->snapshot);
 	free(w);
 }
 
@@ -362,11 +444,15 @@ int watch_start(watch_t **out, const watch_conf_t *conf)
 		}
 	}
 	w->ca_file = conf->ca_file != NULL ? strdup(conf->ca_file) : NULL;
+	w->snapshot = conf->snapshot != NULL ? strdup(conf->snapshot) : NULL;
 	w->conf.urls = NULL;
 	w->conf.ca_file = NULL;
-	cluster_init(&w->cluster, &conf->reader);
+	w->conf.snapshot = NULL;
+	w->serial = conf->serial;
+	cluster_init(&w->cluster, &conf->reader, &conf->guard);
 	uint64_t now = now_ms();
 	w->started = now;
+	w->in_sync = now > conf->data_age_s * 1000 ? now - conf->data_age_s * 1000 : 0;
 	for (int i = 0; i < CLUSTER_SOURCES; i++) {
 		stream_t *s = &w->streams[i];
 		s->w = w;

@@ -26,8 +26,15 @@ typedef enum {
 	WATCH_DOCS_APPLIED,    /*!< Documents that changed the data. */
 	WATCH_DOCS_REFUSED,    /*!< Documents refused (malformed, oversize). */
 	WATCH_PUBLISHES,       /*!< Tables published. */
+	WATCH_DOCS_HELD,       /*!< Documents held back by the mass-drop guard. */
 	WATCH_COUNTERS
 } watch_counter_t;
+
+/*! \brief What the watcher measures. */
+typedef enum {
+	WATCH_SYNC_AGE = 0,    /*!< Seconds since every stream was last up with data. */
+	WATCH_GAUGES
+} watch_gauge_t;
 
 /*! \brief Watcher settings; strings are copied. */
 typedef struct {
@@ -37,13 +44,22 @@ typedef struct {
 	size_t max_document;      /*!< Largest document accepted, bytes. */
 	const char *ca_file;      /*!< CA bundle for https, NULL = system default. */
 	unsigned backoff_max_ms;  /*!< Cap of the reconnect backoff. */
+	unsigned failback_ms;     /*!< A stream on a fallback URL tries the first one again
+	                               after this long. */
+	const char *snapshot;     /*!< Where to write the last-known-good records, or NULL. */
+	unsigned snapshot_ms;     /*!< Least time between two snapshot writes. */
+	uint32_t serial;          /*!< Serial of the table the instance starts with. */
+	uint64_t data_age_s;      /*!< Age of that table's data (a snapshot's), seconds. */
 	lainlet_ctx_t reader;     /*!< Document reading settings (log included). */
+	cluster_guard_t guard;    /*!< Mass-drop guard. */
 	lain_log_t log;           /*!< Where the watcher logs. */
 	/*! Hands over a new table; the callee owns it. Called on the thread. */
 	void (*publish)(void *arg, table_t *table, const table_stats_t *stats,
 	                uint64_t build_us);
 	/*! Adds to a counter. Called on the thread. */
 	void (*count)(void *arg, watch_counter_t counter, uint64_t value);
+	/*! Sets a gauge. Called on the thread. */
+	void (*gauge)(void *arg, watch_gauge_t gauge, uint64_t value);
 	void *arg;                /*!< Argument of the callbacks. */
 } watch_conf_t;
 

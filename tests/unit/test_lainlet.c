@@ -71,7 +71,7 @@ static int apply(cluster_t *c, cluster_source_t src, const char *file)
 	if (doc == NULL) {
 		return KNOT_ENOENT;
 	}
-	int ret = cluster_apply(c, src, doc, len);
+	int ret = cluster_apply(c, src, doc, len, 0);
 	free(doc);
 	return ret;
 }
@@ -82,7 +82,8 @@ static void test_fixture_cluster(void)
 	lain_log_t sink = { log_collect, &log };
 	lainlet_ctx_t ctx = { .ttl = 60, .log = &sink, .log_max = 10 };
 	cluster_t c;
-	cluster_init(&c, &ctx);
+	cluster_guard_t guard = { .percent = 50, .min_records = 10, .hold_ms = 1000 };
+	cluster_init(&c, &ctx, &guard);
 
 	ok(apply(&c, CLUSTER_COREINFO, "coreinfo.json") == KNOT_EOK, "coreinfo reads");
 	ok(!cluster_synced(&c), "not synced with one source");
@@ -131,7 +132,7 @@ static void test_fixture_cluster(void)
 	rr_list_clear(&all);
 
 	// A document that does not parse keeps the previous data.
-	ok(cluster_apply(&c, CLUSTER_COREINFO, "{\"x\": ", 6) == KNOT_EMALF,
+	ok(cluster_apply(&c, CLUSTER_COREINFO, "{\"x\": ", 6, 0) == KNOT_EMALF,
 	   "cut JSON is refused");
 	ok(strstr(log.text, "coreinfo: document refused") != NULL, "and logged");
 	rr_list_init(&all);
@@ -158,17 +159,18 @@ static void test_bad_items(void)
 		"\"e.web.web\": 5,"
 		"\"" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		".web.web\": {\"PodInfos\": []}}";
-	lainlet_coreinfo_t ci;
+	lainlet_data_t ci;
 	ok(lainlet_coreinfo(&ctx, doc, sizeof(doc) - 1, &ci) == KNOT_EOK,
 	   "a document with bad items reads");
 	ok(count_rr(&ci.records, "web-1.a.lain", KNOT_RRTYPE_A, NULL, 0) == 1,
 	   "the good item is served");
-	ok(ci.containers == 1, "one container (bad IP skipped)");
+	ok(count_rr(&ci.records, "web-1.b.lain", KNOT_RRTYPE_A, NULL, 0) == 0,
+	   "bad IP skipped");
 	ok(log.lines == 4, "three bad items logged one by one, then a summary (%u lines)",
 	   log.lines);
 	ok(strstr(log.text, "bad ContainerIp '10.0.0.300'") != NULL, "the bad IP is named");
 	ok(strstr(log.text, "more bad items skipped") != NULL, "summary line");
-	lainlet_coreinfo_clear(&ci);
+	lainlet_data_clear(&ci);
 
 	static const char *const not_docs[] = { "", "[]", "null", "\"x\"", "{", "{}}" };
 	for (size_t i = 0; i < sizeof(not_docs) / sizeof(not_docs[0]); i++) {
@@ -181,9 +183,11 @@ static void test_bad_items(void)
 		"\"Containers\": [{\"IP\": \"1.1.1.1\", \"NodeIP\": \"2.2.2.2\"}]}, "
 		"\"ok\": {\"Annotation\": \"{\\\"service_name\\\": \\\"redis\\\"}\", "
 		"\"Containers\": [{\"IP\": \"1.1.1.2\", \"NodeIP\": \"2.2.2.2\"}]}}}}";
+	lainlet_data_t data;
 	rr_list_t list;
 	log.text[0] = '\0';
-	ok(lainlet_depends(&ctx, deps, sizeof(deps) - 1, &list) == KNOT_EOK, "depends reads");
+	ok(lainlet_depends(&ctx, deps, sizeof(deps) - 1, &data) == KNOT_EOK, "depends reads");
+	list = data.records;
 	ok(list.count == 2 && count_rr(&list, "redis.ok.lain", KNOT_RRTYPE_A, NULL, 0) == 1,
 	   "bad annotation skipped, good portal kept");
 	ok(list.count == 2 && list.rrs[0].view.node == htonl(0x02020202),
@@ -195,6 +199,56 @@ static void test_bad_items(void)
 	rr_list_clear(&list);
 }
 
+/*! \brief A coreinfo document of n instances of one proc. */
+static char *instances(int n)
+{
+	char *doc = malloc(64 + n * 96);
+	size_t len = sprintf(doc, "{\"app.web.web\": {\"PodInfos\": [");
+	for (int i = 1; i <= n; i++) {
+		len += sprintf(doc + len, "%s{\"InstanceNo\": %d, \"ContainerInfos\": "
+		               "[{\"ContainerIp\": \"10.0.%d.%d\"}]}", i > 1 ? "," : "", i,
+		               i / 256, i % 256);
+	}
+	strcpy(doc + len, "]}}");
+	return doc;
+}
+
+static void test_guard(void)
+{
+	log_buf_t log = { .lines = 0 };
+	lain_log_t sink = { log_collect, &log };
+	lainlet_ctx_t ctx = { .ttl = 30, .log = &sink, .log_max = 3 };
+	cluster_guard_t guard = { .percent = 50, .min_records = 10, .hold_ms = 1000 };
+	cluster_t c;
+	cluster_init(&c, &ctx, &guard);
+	char *d100 = instances(100), *d40 = instances(40), *d60 = instances(60);
+	char *d30 = instances(30);
+	ok(cluster_apply(&c, CLUSTER_COREINFO, d100, strlen(d100), 0) == KNOT_EOK,
+	   "100 instances applied");
+	size_t full = cluster_source_records(&c, CLUSTER_COREINFO);
+	ok(cluster_apply(&c, CLUSTER_COREINFO, d40, strlen(d40), 100) == KNOT_EBUSY,
+	   "dropping 60%% of the records is held back");
+	ok(strstr(log.text, "held back for 1 s") != NULL, "and logged");
+	ok(cluster_source_records(&c, CLUSTER_COREINFO) == full, "the served data is unchanged");
+	ok(!cluster_tick(&c, 900), "not applied before the hold time");
+	ok(cluster_apply(&c, CLUSTER_COREINFO, d30, strlen(d30), 1000) == KNOT_EBUSY,
+	   "a further drop keeps being held");
+	ok(cluster_tick(&c, 1100), "applied once the hold time passed");
+	ok(cluster_source_records(&c, CLUSTER_COREINFO) < full / 2, "the held (latest) data served");
+	ok(cluster_apply(&c, CLUSTER_COREINFO, d100, strlen(d100), 2000) == KNOT_EOK,
+	   "growing is never held");
+	ok(cluster_apply(&c, CLUSTER_COREINFO, d40, strlen(d40), 3000) == KNOT_EBUSY,
+	   "held again");
+	ok(cluster_apply(&c, CLUSTER_COREINFO, d60, strlen(d60), 3100) == KNOT_EOK,
+	   "a 40%% drop is normal and cancels the held one");
+	ok(!cluster_tick(&c, 10000), "nothing left to apply");
+	free(d100);
+	free(d40);
+	free(d60);
+	free(d30);
+	cluster_clear(&c);
+}
+
 int main(int argc, char **argv)
 {
 	fixtures = getenv("MOD_LAIN_FIXTURES");
@@ -203,5 +257,6 @@ int main(int argc, char **argv)
 	}
 	test_fixture_cluster();
 	test_bad_items();
+	test_guard();
 	return done_testing();
 }

@@ -1,0 +1,36 @@
+/*!
+ * \file
+ * \brief Last-known-good: the cluster's records to disk and back.
+ *
+ * A snapshot is written atomically (temporary file, fsync, rename, fsync of
+ * the directory), so a reader sees the old file or the new one. Reading
+ * checks everything (magic, version, sizes, checksum, every name and rdata)
+ * before it returns anything: a corrupt or foreign file is refused whole.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rr.h"
+
+/*!
+ * \brief Writes the records to path atomically.
+ * \return KNOT_EOK or an error (errno-based Knot code).
+ */
+int snapshot_write(const char *path, const rr_list_t *list, uint32_t serial);
+
+/*!
+ * \brief Reads a snapshot.
+ *
+ * \param path    File.
+ * \param out     Filled on success (initialised by the call).
+ * \param serial  Serial of the table the snapshot was written from.
+ * \param mtime   Modification time of the file (unix seconds).
+ * \param why     Reason on failure.
+ * \param why_len Its size.
+ *
+ * \return KNOT_EOK, KNOT_ENOENT (no file), KNOT_EMALF (refused), KNOT_ENOMEM.
+ */
+int snapshot_read(const char *path, rr_list_t *out, uint32_t *serial, int64_t *mtime,
+                  char *why, size_t why_len);

@@ -234,12 +234,13 @@ static knotd_state_t lain_begin(knotd_state_t state, knot_pkt_t *pkt, knotd_qdat
 
 	table_client_t client;
 	bool by_ecs = client_init(ctx, table, qdata, &client);
+	bool scoped = false;
+	client.scoped = &scoped;
 	answer_result_t res;
 	answer_write(table, pkt, qname, knot_pkt_qtype(qdata->query), &client, &ctx->answer,
 	             &res);
-	if (by_ecs) { // a portal answer holds for the client's address only
-		qdata->ecs->scope_len = res.rr_kind == RR_KIND_PORTAL ?
-		                        qdata->ecs->source_len : 0;
+	if (by_ecs) { // an answer that depended on the address holds for it only
+		qdata->ecs->scope_len = scoped ? qdata->ecs->source_len : 0;
 	}
 	switch (res.kind) {
 	case ANSWER_NOT_OURS:

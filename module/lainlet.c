@@ -338,14 +338,16 @@ static int read_portal(const lainlet_ctx_t *ctx, bad_items_t *bad, const char *p
 	}
 	json_t *ann = json_loads(json_string_value(annotation), 0, NULL);
 	json_t *service = json_object_get(ann, "service_name");
+	const char *why = ann == NULL ? "Annotation is not JSON" :
+	                  service == NULL ? "Annotation has no service_name" :
+	                  "service_name is not a string";
 	uint8_t ip[4], node[4];
 	json_t *ip_str = json_object_get(first, "IP");
 	json_t *node_str = json_object_get(first, "NodeIP");
 	uint8_t owner[KNOT_DNAME_MAXLEN];
 	int ret = KNOT_EOK;
 	if (!json_is_string(service)) {
-		bad_item(bad, "portal %.100s for %.60s (Annotation has no service_name)",
-		         pod, client);
+		bad_item(bad, "portal %.100s for %.60s (%s)", pod, client, why);
 	} else if (!json_is_string(ip_str) || !parse_ip4(json_string_value(ip_str), ip) ||
 	           !json_is_string(node_str) ||
 	           !parse_ip4(json_string_value(node_str), node)) {

@@ -49,8 +49,7 @@ static int32_t index_find(const table_t *t, const uint8_t *name, size_t len)
 			return -1;
 		}
 		const table_node_t *node = &t->nodes[slot - 1];
-		if (memcmp(node->owner, name, len) == 0 &&
-		    knot_dname_size(node->owner) == len) {
+		if (node->owner_len == len && memcmp(node->owner, name, len) == 0) {
 			return slot - 1;
 		}
 		i = (i + 1) & t->slot_mask;
@@ -66,8 +65,8 @@ static int index_grow(table_t *t)
 		return KNOT_ENOMEM;
 	}
 	for (uint32_t n = 0; n < t->node_count; n++) {
-		const knot_dname_t *owner = t->nodes[n].owner;
-		uint32_t i = name_hash(owner, knot_dname_size(owner)) & (cap - 1);
+		const table_node_t *node = &t->nodes[n];
+		uint32_t i = name_hash(node->owner, node->owner_len) & (cap - 1);
 		while (slots[i] != 0) {
 			i = (i + 1) & (cap - 1);
 		}
@@ -98,14 +97,14 @@ static int32_t node_add(table_t *t, const knot_dname_t *owner)
 	table_node_t *node = &t->nodes[n];
 	memset(node, 0, sizeof(*node));
 	node->owner = owner;
+	node->owner_len = knot_dname_size(owner);
 	node->parent = -1;
 	node->wildcard = -1;
 	if (owner[0] == 1 && owner[1] == '*') {
 		node->flags |= TABLE_NODE_WILDCARD;
 	}
 
-	size_t len = knot_dname_size(owner);
-	uint32_t i = name_hash(owner, len) & t->slot_mask;
+	uint32_t i = name_hash(owner, node->owner_len) & t->slot_mask;
 	while (t->slots[i] != 0) {
 		i = (i + 1) & t->slot_mask;
 	}
@@ -451,6 +450,9 @@ static bool rrset_visible(const table_node_t *node, const table_rrset_t *set,
                           const table_client_t *client)
 {
 	const rr_view_t *v = &set->view;
+	if ((v->node != 0 || v->loc[0] != 0 || v->loc[1] != 0) && client->scoped != NULL) {
+		*client->scoped = true;
+	}
 	if ((v->loc[0] != 0 || v->loc[1] != 0) &&
 	    (v->loc[0] != client->loc[0] || v->loc[1] != client->loc[1])) {
 		return false;

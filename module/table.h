@@ -44,6 +44,7 @@ typedef struct {
 	int32_t parent;             /*!< Index of the parent node, -1 for the root. */
 	int32_t wildcard;           /*!< Index of the node '*.<owner>', -1 if none. */
 	uint32_t flags;             /*!< TABLE_NODE_*. */
+	uint16_t owner_len;         /*!< Owner length in bytes. */
 } table_node_t;
 
 /*! \brief Who is asking and when: decides which records are visible. */
@@ -52,6 +53,8 @@ typedef struct {
 	char loc[2];      /*!< Client location from the table's rules. */
 	uint64_t now;     /*!< Now as a TAI64 label. */
 	bool portal_all;  /*!< A client on no portal's node sees every portal of the name. */
+	bool *scoped;     /*!< If set, set to true when the client's address decided what
+	                       was visible (node or location records met). */
 } table_client_t;
 
 /*! \brief Outcome of a lookup. */

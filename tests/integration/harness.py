@@ -1039,3 +1039,144 @@ def query(port, name, rtype='A', src=None, tcp=False, server='127.0.0.1', timeou
         a = _empty_answer('unparsable response (%s)' % e)
         a['wire'] = msg
         return a
+
+
+# ---------------------------------------------------------------------------
+# helpers of the fault, snapshot and cluster tests (appended; nothing above changed)
+
+def proc_tasks(pid):
+    """Threads of a process (entries of /proc/PID/task)."""
+    return len(os.listdir('/proc/%d/task' % pid))
+
+
+def proc_fds(pid):
+    """Open file descriptors of a process (entries of /proc/PID/fd)."""
+    return len(os.listdir('/proc/%d/fd' % pid))
+
+
+def proc_rss_kb(pid):
+    """VmRSS of a process in kB (0 when unknown)."""
+    for line in _read('/proc/%d/status' % pid).split('\n'):
+        if line.startswith('VmRSS:'):
+            return int(line.split()[1])
+    return 0
+
+
+def mod_stats(kd, module='mod-lain'):
+    """`knotc stats <module>` as {counter name: int} (absent counters are 0 to .get)."""
+    out = {}
+    for line in kd.knotc('stats', module, timeout=5).stdout.split('\n'):
+        m = re.match(r'\s*%s\.(\S+)\s*=\s*(\d+)' % re.escape(module), line)
+        if m:
+            out[m.group(1)] = int(m.group(2))
+    return out
+
+
+class QueryLoad:
+    """A bounded query load on known names, in a thread, for the duration of a fault.
+
+        with QueryLoad(kd.port, {('web-1.console.lain', 'A'): ['172.20.1.4']}) as load:
+            ...inject the fault...
+        tap.ok(load.failed == 0, load.summary())
+
+    Raw UDP queries (query()), round robin over the names, at most `rate` per second,
+    each with `timeout` seconds; the thread stops at stop() / the end of the with block,
+    or after `max_seconds` whatever happens. Every answer is judged: 'ok' (NOERROR with
+    exactly the expected rdata, sorted), 'servfail', 'nxdomain', 'wrong' (another
+    answer), 'timeout' (nothing back), 'other' (another rcode). With
+    servfail_until_ok=True, SERVFAILs before the first good answer are counted apart
+    ('unsynced') and not as failures (a module not synced yet must SERVFAIL)."""
+
+    VERDICTS = ('ok', 'servfail', 'nxdomain', 'wrong', 'timeout', 'other', 'unsynced')
+
+    def __init__(self, port, expect, rate=200, timeout=1.0, max_seconds=120.0,
+                 server='127.0.0.1', servfail_until_ok=False):
+        import threading
+        check_loopback(server)
+        self.port = port
+        self.expect = [(n, t, sorted(v)) for (n, t), v in expect.items()]
+        self.rate = rate
+        self.timeout = timeout
+        self.max_seconds = max_seconds
+        self.server = server
+        self.servfail_until_ok = servfail_until_ok
+        self.counts = dict.fromkeys(self.VERDICTS, 0)
+        self.samples = []           # the first failures: (t since start, name, verdict, detail)
+        self.first_ok = None        # seconds since start of the first good answer
+        self.last_bad = None        # seconds since start of the last failure
+        self.started = None
+        self.elapsed = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name='query-load')
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def start(self):
+        self.started = time.monotonic()
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(self.timeout + 5)
+        return self
+
+    def _judge(self, name, rtype, want, ans):
+        if ans.rcode is None:
+            return 'timeout', ans.get('error')
+        if ans.rcode == 'SERVFAIL':
+            if self.servfail_until_ok and self.first_ok is None:
+                return 'unsynced', None
+            return 'servfail', None
+        if ans.rcode == 'NXDOMAIN':
+            return 'nxdomain', None
+        if ans.rcode != 'NOERROR':
+            return 'other', ans.rcode
+        got = sorted(rr[3] for rr in ans.rrs('answer', rtype))
+        if got != want:
+            return 'wrong', '%s' % got
+        return 'ok', None
+
+    def _run(self):
+        interval = 1.0 / self.rate if self.rate else 0
+        end = self.started + self.max_seconds
+        i = 0
+        while not self._stop.is_set() and time.monotonic() < end:
+            name, rtype, want = self.expect[i % len(self.expect)]
+            i += 1
+            t0 = time.monotonic()
+            ans = query(self.port, name, rtype, server=self.server, timeout=self.timeout)
+            verdict, detail = self._judge(name, rtype, want, ans)
+            t = time.monotonic() - self.started
+            self.counts[verdict] += 1
+            if verdict == 'ok' and self.first_ok is None:
+                self.first_ok = t
+            elif verdict not in ('ok', 'unsynced'):
+                self.last_bad = t
+                if len(self.samples) < 20:
+                    self.samples.append((round(t, 3), name, verdict, detail))
+            left = interval - (time.monotonic() - t0)
+            if left > 0:
+                self._stop.wait(left)
+        self.elapsed = time.monotonic() - self.started
+
+    @property
+    def sent(self):
+        return sum(self.counts.values())
+
+    @property
+    def failed(self):
+        return sum(v for k, v in self.counts.items() if k not in ('ok', 'unsynced'))
+
+    def summary(self):
+        parts = ['%d queries in %.1f s' % (self.sent, self.elapsed or
+                                          (time.monotonic() - (self.started or 0)))]
+        parts += ['%s %d' % (k, v) for k, v in self.counts.items() if v or k == 'ok']
+        return ', '.join(parts)
+
+    def diag(self):
+        return [self.summary()] + ['  t=%.3f %s: %s %s' % s for s in self.samples]

@@ -1,0 +1,324 @@
+#!/usr/bin/env python3
+"""Last-known-good snapshot (issue 5): a restarted knotd answers from the snapshot at
+once while lainlet is unreachable, its age grows in `knotc stats` and a log line tells
+it every 30 s; a corrupt or foreign snapshot is ignored with its reason (managed names
+SERVFAIL, never NXDOMAIN, nothing trusted half-way); fresh lainlet data replaces the
+snapshot's, and the snapshot is rewritten (coalesced, and at stop).
+
+The 30 s "stream down" line is awaited while the other parts run, so the whole file
+takes about 40 s."""
+
+import copy
+import json
+import os
+import re
+import shutil
+import struct
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import (FIXTURES, Knotd, Lainlet, QueryLoad, free_port, mod_stats,  # noqa: E402
+                     query, wait_until)
+
+CORE_IP = '172.20.1.4'           # web-1.console.lain in the fixtures
+NEW_IP = '172.20.9.44'           # what the test puts there before the snapshot is taken
+HEADER_LEN = 40                  # snapshot.c: magic, version, serial, records, locs,
+                                 # payload length, checksum
+
+
+def fixture(name):
+    with open(os.path.join(FIXTURES, name)) as f:
+        return json.load(f)
+
+
+def with_ip(core, group, instance, ip):
+    doc = copy.deepcopy(core)
+    for pod in doc[group]['PodInfos']:
+        if pod['InstanceNo'] == instance:
+            pod['ContainerInfos'][0]['ContainerIp'] = ip
+    return doc
+
+
+def a_of(kd, name, rtype='A'):
+    ans = query(kd.port, name, rtype, timeout=1.0)
+    return ans.rcode, sorted(rr[3] for rr in ans.rrs('answer', rtype))
+
+
+def snap_conf(path):
+    return 'snapshot: "%s"' % path
+
+
+# -- the snapshot format, to build checksum-valid files by hand ----------------
+
+def fnv_file(data):
+    """snapshot.c's checksum: FNV-1a 64 of the file but the checksum field (32..39)."""
+    h = 0xcbf29ce484222325
+    for i, b in enumerate(data):
+        if 32 <= i < 40:
+            continue
+        h ^= b
+        h = (h * 0x100000001b3) & 0xffffffffffffffff
+    return h
+
+
+def wire_name(name):
+    out = b''
+    for label in name.rstrip('.').split('.'):
+        out += bytes([len(label)]) + label.encode()
+    return out + b'\0'
+
+
+def record(owner, rtype, ttl, rdata, kind=1):
+    # u16 type, u32 ttl, u8 kind, u8 flags, u64 tai, u32 node, 2 bytes loc, u8 expires,
+    # owner, u16 rdlen, rdata
+    return (struct.pack('!HIBBQI2sB', rtype, ttl, kind, 0, 0, 0, b'\0\0', 0)
+            + wire_name(owner) + struct.pack('!H', len(rdata)) + rdata)
+
+
+def build_snapshot(records, serial=4242, version=1, count=None, extra_payload=b''):
+    payload = b''.join(records) + extra_payload
+    head = (b'MODLAIN\0' + struct.pack('!IIII', version, serial,
+                                       len(records) if count is None else count, 0)
+            + struct.pack('!QQ', len(payload), 0))
+    data = bytearray(head + payload)
+    data[32:40] = struct.pack('!Q', fnv_file(data))
+    return bytes(data)
+
+
+def write(path, data):
+    if os.path.isdir(path):
+        shutil.rmtree(path)
+    elif os.path.exists(path):
+        os.unlink(path)
+    with open(path, 'wb') as f:
+        f.write(data)
+
+
+# ---------------------------------------------------------------------------
+
+def main(tap):
+    harness.require(knotd=True, module=True)
+    core = fixture('coreinfo.json')
+    tmp = tempfile.mkdtemp(prefix='mod-lain-snapshot-')
+    snap = os.path.join(tmp, 'lain.snap')
+    dead = 'http://127.0.0.1:%d' % free_port()        # nobody listens there
+    kd2 = None
+    try:
+        # ---- (a) sync, snapshot written (coalesced, and at stop) -------------
+        with Lainlet() as ll:
+            kd = Knotd(lainlets=[ll.url], heartbeat=1, extra_mod_conf=snap_conf(snap))
+            kd.start()
+            try:
+                tap.ok(wait_until(lambda: a_of(kd, 'web-1.console.lain')[1] == [CORE_IP], 10),
+                       'synced from lainlet', diag=kd.tail())
+                esc = re.escape(snap)
+                tap.ok(kd.wait_log(r'snapshot %s written \(\d+ records\)' % esc, 5)
+                       and os.path.isfile(snap) and not os.path.exists(snap + '.tmp'),
+                       'snapshot written after the first publish (no .tmp left)',
+                       diag=kd.tail())
+                records = mod_stats(kd).get('records')
+
+                # 20 updates within ~2 s: the writes are coalesced (at most every 3 s),
+                # and the last one lands within 3 s of the last update.
+                mark = len(kd.log())
+                for i in range(20):
+                    ll.set_doc('coreinfo', with_ip(core, 'hello.web.web', 1,
+                                                   '172.20.8.%d' % (i + 1)))
+                    time.sleep(0.1)
+                last = time.monotonic()
+                wait_until(lambda: a_of(kd, 'web-1.hello.lain')[1] == ['172.20.8.20'], 2)
+                got = wait_until(lambda: b'\xac\x14\x08\x14' in open(snap, 'rb').read(), 4.5)
+                took = time.monotonic() - last
+                writes = len(re.findall(r'snapshot %s written' % esc, kd.log()[mark:]))
+                pubs = len(re.findall(r'table published', kd.log()[mark:]))
+                tap.ok(got and took <= 3.6,
+                       'the last update is in the snapshot %.1f s after it' % took)
+                tap.ok(1 <= writes <= 2 and pubs >= 15,
+                       '%d publishes -> %d snapshot writes (coalesced, at most every 3 s)'
+                       % (pubs, writes))
+
+                # The last update before a stop is written at stop, not lost.
+                ll.set_doc('coreinfo', with_ip(core, 'console.web.web', 1, NEW_IP))
+                tap.ok(wait_until(lambda: a_of(kd, 'web-1.console.lain')[1] == [NEW_IP], 2),
+                       'update applied')
+                mtime = os.stat(snap).st_mtime
+                kd.stop()
+                tap.ok(os.stat(snap).st_mtime != mtime or NEW_IP in str(open(snap, 'rb')
+                                                                         .read()),
+                       'snapshot rewritten at stop')
+            finally:
+                kd.stop()
+        good = open(snap, 'rb').read()
+
+        # ---- (a) restart with lainlet unreachable: answers at once ------------
+        kd2 = Knotd(lainlets=[dead], heartbeat=1, extra_mod_conf=snap_conf(snap))
+        t_spawn = time.monotonic()
+        kd2.start()
+        first = query(kd2.port, 'web-1.console.lain', timeout=1.0)
+        t_first = time.monotonic() - t_spawn
+        tap.ok(first.rcode == 'NOERROR' and [rr[3] for rr in first.rrs('answer', 'A')]
+               == [NEW_IP], 'restarted with lainlet down: the first query answers from the '
+               'snapshot (%.2f s after spawn)' % t_first, diag=[first.summary(), kd2.tail()])
+        m = re.search(r'snapshot %s loaded \(serial (\d+), records (\d+), written (\d+) s '
+                      r'ago\)' % re.escape(snap), kd2.log())
+        tap.ok(m and int(m.group(2)) == records,
+               'log: snapshot loaded (records %s, the gauge said %s)'
+               % (m and m.group(2), records), diag=kd2.tail())
+        checks = [('web-3.hello.lain', 'A', ['172.20.3.10']),
+                  ('web-1.hello.lain', 'A', ['172.20.8.20']),
+                  ('10.1.20.172.in-addr.arpa', 'PTR', []),
+                  ('20.8.20.172.in-addr.arpa', 'PTR', ['web-1.hello.lain.']),
+                  ('hello.lain', 'A', ['192.168.10.80']),
+                  ('motd.lain', 'TXT', ['"hello world"']),
+                  ('anything.example.com', 'A', ['192.168.10.80']),
+                  ('redis-2.hello.redis.resource.lain', 'A', ['172.20.3.20'])]
+        bad = [(n, t, a_of(kd2, n, t)) for n, t, want in checks
+               if a_of(kd2, n, t)[1] != want]
+        tap.ok(not bad, 'procs, PTR, apps, tinydns lines and wildcards all from the '
+               'snapshot', diag=repr(bad))
+        r = query(kd2.port, 'nosuch.lain')
+        tap.ok(r.rcode == 'NXDOMAIN', 'names not in the snapshot: NXDOMAIN (%s)' % r.rcode)
+        s1 = mod_stats(kd2)
+        tap.ok(s1.get('records') == records, 'records gauge after the load: %s (was %s)'
+               % (s1.get('records'), records))
+        load2 = QueryLoad(kd2.port, {('web-1.console.lain', 'A'): [NEW_IP],
+                                     ('web-3.hello.lain', 'A'): ['172.20.3.10'],
+                                     ('20.8.20.172.in-addr.arpa', 'PTR'):
+                                     ['web-1.hello.lain.']}, rate=50).start()
+        t_kd2 = time.monotonic()
+
+        # ---- (b) corrupt or foreign snapshots: ignored, SERVFAIL -------------
+        hdr_ok = build_snapshot([record('crafted.lain', 1, 60, bytes([10, 0, 0, 1])),
+                                 record('other.lain', 1, 60, bytes([10, 0, 0, 2]))])
+        bad_rec = build_snapshot([record('crafted.lain', 1, 60, bytes([10, 0, 0, 1])),
+                                  record('other.lain', 1, 60, bytes([10, 0, 0, 2, 9]))])
+        trailing = build_snapshot([record('crafted.lain', 1, 60, bytes([10, 0, 0, 1]))],
+                                  extra_payload=b'\x00')
+        short_count = build_snapshot([record('crafted.lain', 1, 60, bytes([10, 0, 0, 1]))],
+                                     count=2)
+        flipped = bytearray(good)
+        flipped[len(good) // 2] ^= 0x5a
+        flip_sum = bytearray(good)
+        flip_sum[35] ^= 0x01
+        v2 = bytearray(good)
+        v2[8:12] = struct.pack('!I', 2)
+        cases = [
+            ('control: a hand-built snapshot', hdr_ok, None),
+            ('one byte flipped in the payload', bytes(flipped), 'checksum mismatch'),
+            ('one bit flipped in the checksum', bytes(flip_sum), 'checksum mismatch'),
+            ('truncated by 7 bytes', good[:-7], 'truncated or oversized'),
+            ('cut inside the header', good[:20], 'not a mod-lain snapshot'),
+            ('one byte appended', good + b'\n', 'truncated or oversized'),
+            ('empty file', b'', 'not a mod-lain snapshot'),
+            ('a foreign file (JSON)', json.dumps(core).encode(), 'not a mod-lain snapshot'),
+            ('version 2', bytes(v2), 'unknown snapshot version'),
+            ('checksum-valid, 2nd record malformed', bad_rec, 'malformed record'),
+            ('checksum-valid, a record missing', short_count, 'malformed record'),
+            ('checksum-valid, trailing byte', trailing, 'trailing data'),
+            ('a directory', None, r'[^)]+'),
+        ]
+        bsnap = os.path.join(tmp, 'b.snap')
+        for what, data, reason in cases:
+            if data is None:
+                if os.path.exists(bsnap):
+                    os.unlink(bsnap)
+                os.mkdir(bsnap)
+            else:
+                write(bsnap, data)
+            with Knotd(lainlets=[dead], heartbeat=1, extra_mod_conf=snap_conf(bsnap)) as kb:
+                if reason is None:
+                    ok = (a_of(kb, 'crafted.lain') == ('NOERROR', ['10.0.0.1'])
+                          and a_of(kb, 'other.lain') == ('NOERROR', ['10.0.0.2']))
+                    tap.ok(ok and re.search(r'snapshot .* loaded \(serial 4242, records 2,',
+                                            kb.log()),
+                           'snapshot %s: loaded and served' % what, diag=kb.tail(5))
+                    continue
+                logged = kb.wait_log(r'snapshot %s ignored \((%s)\)'
+                                     % (re.escape(bsnap), reason), 2)
+                rc = [query(kb.port, n, t, timeout=1.0).rcode
+                      for n, t in (('web-1.console.lain', 'A'), ('crafted.lain', 'A'),
+                                   ('nosuch.lain', 'A'), ('4.1.20.172.in-addr.arpa', 'PTR'))]
+                tap.ok(logged and rc == ['SERVFAIL'] * 4,
+                       'snapshot %s: ignored (%s), managed names SERVFAIL %s'
+                       % (what, logged.group(1) if logged else 'no log line', rc),
+                       diag=kb.tail(8))
+                tap.ok(kb.alive() and query(kb.port, 'www.example.org').rcode == 'REFUSED',
+                       '... knotd alive, other names still Knot\'s')
+
+        # A corrupt snapshot is replaced once lainlet is back.
+        write(bsnap, bytes(flipped))
+        with Lainlet() as ll, Knotd(lainlets=[ll.url], heartbeat=1,
+                                    extra_mod_conf=snap_conf(bsnap)) as kb:
+            tap.ok(wait_until(lambda: a_of(kb, 'web-1.console.lain')[1] == [CORE_IP], 10)
+                   and kb.wait_log(r'snapshot %s written' % re.escape(bsnap), 5),
+                   'corrupt snapshot ignored, then synced and rewritten', diag=kb.tail())
+        with Knotd(lainlets=[dead], heartbeat=1, extra_mod_conf=snap_conf(bsnap)) as kb:
+            tap.ok(a_of(kb, 'web-1.console.lain') == ('NOERROR', [CORE_IP]),
+                   '... and the rewritten snapshot loads', diag=kb.tail(5))
+
+        # ---- (c) lainlet back with changed data: it replaces the snapshot's --
+        csnap = os.path.join(tmp, 'c.snap')
+        write(csnap, good)
+        changed = with_ip(core, 'console.web.web', 1, '172.20.9.55')
+        del changed['billing.web.api']
+        with Lainlet() as ll:
+            ll.set_doc('coreinfo', changed)
+            cfg = ll.doc('config')
+            cfg['tinydns_fqdns/ops'] = json.dumps(["'motd.lain:changed:300"])
+            ll.set_doc('config', cfg)
+            ll.silence(True)            # knotd starts before lainlet speaks
+            with Knotd(lainlets=[ll.url], heartbeat=1, extra_mod_conf=snap_conf(csnap)) as kc:
+                tap.ok(a_of(kc, 'web-1.console.lain') == ('NOERROR', [NEW_IP])
+                       and a_of(kc, 'api-1.billing.lain')[0] == 'NOERROR',
+                       'lainlet silent: the snapshot answers', diag=kc.tail(5))
+                t0 = time.monotonic()
+                ll.silence(False)
+                moved = wait_until(lambda: a_of(kc, 'web-1.console.lain')[1]
+                                   == ['172.20.9.55'], 10)
+                dt = time.monotonic() - t0
+                tap.ok(moved, 'lainlet data replaces the snapshot\'s (%.2f s)' % dt,
+                       diag=kc.tail())
+                tap.ok(a_of(kc, 'api-1.billing.lain')[0] == 'NXDOMAIN'
+                       and a_of(kc, 'motd.lain', 'TXT')[1] == ['"changed"']
+                       and a_of(kc, '4.1.20.172.in-addr.arpa', 'PTR')[0] == 'NXDOMAIN',
+                       'what lainlet no longer has is gone (proc, tinydns line, PTR)')
+                tap.ok(kc.wait_log(r'snapshot %s written' % re.escape(csnap), 5),
+                       'snapshot rewritten with lainlet data')
+            with Knotd(lainlets=[dead], heartbeat=1, extra_mod_conf=snap_conf(csnap)) as kc:
+                tap.ok(a_of(kc, 'web-1.console.lain') == ('NOERROR', ['172.20.9.55'])
+                       and a_of(kc, 'api-1.billing.lain')[0] == 'NXDOMAIN',
+                       'restart with lainlet down again: the new data answers')
+
+        # ---- (a) continued: age visible, answers kept, 30 s log line --------
+        s2 = mod_stats(kd2)
+        age0 = int(m.group(3)) if m else 0
+        tap.ok(s2.get('sync-age', 0) > s1.get('sync-age', 0) and
+               s2.get('sync-age', 0) >= age0 + int(time.monotonic() - t_kd2) - 1,
+               'sync-age grows while lainlet is unreachable (%s -> %s s)'
+               % (s1.get('sync-age'), s2.get('sync-age')))
+        down = kd2.wait_log(r'lainlet coreinfo \S+: stream down for (\d+) s, answering from '
+                            r'data (\d+) s old', max(0.0, 33 - (time.monotonic() - t_kd2)))
+        tap.ok(down and 29 <= int(down.group(1)) <= 32
+               and int(down.group(2)) >= int(down.group(1)),
+               'log after 30 s: "%s"' % (down.group(0) if down else 'none'),
+               diag=kd2.tail(5))
+        load2.stop()
+        tap.ok(load2.failed == 0 and load2.sent > 500,
+               'lainlet unreachable for %.0f s: %s' % (load2.elapsed, load2.summary()),
+               diag=load2.diag())
+        tap.diag('figures: queries answered from the snapshot while lainlet was down: %d, '
+                 'failed %d' % (load2.sent, load2.failed))
+    finally:
+        if kd2 is not None:
+            kd2.stop()
+        if harness.KEEP_TMP:
+            tap.diag('snapshot tmp kept: %s' % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == '__main__':
+    harness.run(main)

@@ -135,9 +135,9 @@ static uint64_t tai_parse(const field_t *f)
 		char c = i < f->len ? f->s[i] : '0';
 		unsigned nibble = 0;
 		if (c >= '0' && c <= '9') {
-			nibble = c - '0';
+			nibble = (unsigned)(c - '0');
 		} else if (c >= 'a' && c <= 'f') {
-			nibble = c - 'a' + 10;
+			nibble = (unsigned)(c - 'a' + 10);
 		}
 		tai = tai << 4 | nibble;
 	}
@@ -315,18 +315,21 @@ static const char *target_parse(name_t *n, const field_t *x, const char *infix,
 	return name_parse(n, parts, 3);
 }
 
+/*! \brief Appends a 16-bit number, network order. */
 static void rd_u16(rdata_t *rd, uint16_t v)
 {
 	rd->buf[rd->len++] = v >> 8;
 	rd->buf[rd->len++] = v & 0xff;
 }
 
+/*! \brief Appends a 32-bit number, network order. */
 static void rd_u32(rdata_t *rd, uint32_t v)
 {
 	rd_u16(rd, v >> 16);
 	rd_u16(rd, v & 0xffff);
 }
 
+/*! \brief Appends bytes (a wire name). */
 static void rd_bytes(rdata_t *rd, const void *data, size_t len)
 {
 	memcpy(rd->buf + rd->len, data, len);
@@ -472,21 +475,23 @@ static int line_txt(line_t *l)
 	meta_t m;
 	meta_parse(&m, l, 2, TTL_POSITIVE);
 
+	// The text unescaped (at most len bytes), then its character-strings
+	// (one length byte more per 127 bytes).
 	const field_t *s = &l->f[1];
-	uint8_t *buf = malloc(s->len + s->len / TXT_CHUNK + 2 + s->len);
-	if (buf == NULL) {
+	size_t text_room = s->len + 1;
+	uint8_t *text = malloc(text_room + s->len + s->len / TXT_CHUNK + 1);
+	if (text == NULL) {
 		return KNOT_ENOMEM;
 	}
-	uint8_t *text = buf + s->len + s->len / TXT_CHUNK + 2;
-	size_t text_len = unescape(s, text);
-	size_t rdlen = txt_chunks(text, text_len, buf);
+	uint8_t *rdata = text + text_room;
+	size_t rdlen = txt_chunks(text, unescape(s, text), rdata);
 	int ret;
 	if (rdlen > RR_RDATA_MAX) {
 		ret = skip(l, "rdata longer than 65535 bytes");
 	} else {
-		ret = emit(l, &m, &fqdn, KNOT_RRTYPE_TXT, m.ttl, buf, rdlen, 0);
+		ret = emit(l, &m, &fqdn, KNOT_RRTYPE_TXT, m.ttl, rdata, rdlen, 0);
 	}
-	free(buf);
+	free(text);
 	return ret;
 }
 
@@ -676,6 +681,7 @@ static int line_unknown(line_t *l)
 	return skip(l, l->reason_buf);
 }
 
+/*! \brief Reads the line by its first byte. */
 static int line_dispatch(line_t *l)
 {
 	switch (l->type) {

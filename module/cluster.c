@@ -45,6 +45,7 @@ void cluster_init(cluster_t *c, const lainlet_ctx_t *ctx, const cluster_guard_t 
 	memset(c, 0, sizeof(*c));
 	c->ctx = *ctx;
 	c->guard = *guard;
+	c->want_lainlet = true;
 }
 
 void cluster_clear(cluster_t *c)
@@ -54,6 +55,8 @@ void cluster_clear(cluster_t *c)
 		lainlet_data_clear(&c->held[i].data);
 		c->held[i].active = false;
 	}
+	lainlet_data_clear(&c->file);
+	c->have_file = false;
 	memset(c->have, 0, sizeof(c->have));
 	memset(c->digest, 0, sizeof(c->digest));
 }
@@ -196,12 +199,44 @@ bool cluster_tick(cluster_t *c, uint64_t now)
 
 bool cluster_synced(const cluster_t *c)
 {
-	for (int i = 0; i < CLUSTER_SOURCES; i++) {
+	for (int i = 0; c->want_lainlet && i < CLUSTER_SOURCES; i++) {
 		if (!c->have[i]) {
 			return false;
 		}
 	}
-	return true;
+	return !c->want_file || c->have_file;
+}
+
+/*! \brief Bad lines of the data file are logged, the first ones one by one. */
+static void file_bad_line(void *arg, const char *source, unsigned line, const char *reason)
+{
+	cluster_t *c = arg;
+	lain_log(c->ctx.log, LOG_WARNING, "%s line %u skipped (%s)", source, line, reason);
+}
+
+int cluster_apply_file(cluster_t *c, const char *path, const char *text, size_t len)
+{
+	uint64_t h = digest(text, len);
+	if (c->have_file && c->file_digest == h) {
+		return KNOT_EEXIST;
+	}
+	lainlet_data_t data = { 0 };
+	tinydata_ctx_t ctx = { .source = path, .log = file_bad_line, .log_arg = c,
+	                       .kind = RR_KIND_STATIC };
+	int ret = tinydata_text(&ctx, &data.records, text, len);
+	if (ret != KNOT_EOK) {
+		lainlet_data_clear(&data);
+		return ret;
+	}
+	if (ctx.skipped > 0) {
+		lain_log(c->ctx.log, LOG_WARNING, "%s: %u bad lines skipped, %zu records read",
+		         path, ctx.skipped, data.records.count);
+	}
+	lainlet_data_clear(&c->file);
+	c->file = data;
+	c->file_digest = h;
+	c->have_file = true;
+	return KNOT_EOK;
 }
 
 /*! \brief True when the list has a record of the type at the owner, for everyone. */
@@ -299,7 +334,7 @@ static int add_apps(const cluster_t *c, rr_list_t *out)
 int cluster_records(const cluster_t *c, rr_list_t *out)
 {
 	int ret = rr_list_append(out, &c->data[CLUSTER_TINYDNS].records);
-	if (ret == KNOT_EOK) {
+	if (ret == KNOT_EOK && c->want_lainlet) {
 		ret = add_defaults(c, out);
 	}
 	if (ret == KNOT_EOK) {
@@ -310,6 +345,9 @@ int cluster_records(const cluster_t *c, rr_list_t *out)
 	}
 	if (ret == KNOT_EOK) {
 		ret = rr_list_append(out, &c->data[CLUSTER_DEPENDS].records);
+	}
+	if (ret == KNOT_EOK) {
+		ret = rr_list_append(out, &c->file.records);
 	}
 	return ret;
 }

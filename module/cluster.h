@@ -58,6 +58,11 @@ typedef struct {
 	char dns_ip[64];                   /*!< DNS address, "" if unset. */
 	uint64_t digest[CLUSTER_SOURCES];  /*!< Hash of each source's last document. */
 	bool have[CLUSTER_SOURCES];        /*!< A document was read for the source. */
+	lainlet_data_t file;               /*!< Records of the tinydns data file. */
+	uint64_t file_digest;              /*!< Hash of the data file's last text. */
+	bool have_file;                    /*!< The data file was read. */
+	bool want_lainlet;                 /*!< lainlet's sources are watched. */
+	bool want_file;                    /*!< A data file is served. */
 } cluster_t;
 
 /*! \brief Initialises an empty cluster. */
@@ -84,6 +89,15 @@ int cluster_apply(cluster_t *c, cluster_source_t source, const char *doc, size_t
                   uint64_t now);
 
 /*!
+ * \brief Replaces the data file's records with a new text of the file.
+ *
+ * Bad lines are skipped with a log line naming the file and line number.
+ *
+ * \return KNOT_EOK (changed), KNOT_EEXIST (identical), KNOT_ENOMEM.
+ */
+int cluster_apply_file(cluster_t *c, const char *path, const char *text, size_t len);
+
+/*!
  * \brief Applies held documents whose hold time has passed.
  * \return True when the data changed.
  */
@@ -92,7 +106,8 @@ bool cluster_tick(cluster_t *c, uint64_t now);
 /*! \brief Records of a source (for the guard's counts and tests). */
 size_t cluster_source_records(const cluster_t *c, cluster_source_t source);
 
-/*! \brief True when every source has delivered a document. */
+/*! \brief True when every watched source has delivered a document (and the data file
+ *         was read). */
 bool cluster_synced(const cluster_t *c);
 
 /*! \brief Appends every record the cluster makes. */

@@ -31,6 +31,7 @@
 #define MOD_DROP_GUARD   "\x0A""drop-guard"
 #define MOD_DROP_HOLD    "\x09""drop-hold"
 #define MOD_FAILBACK     "\x08""failback"
+#define MOD_DATA_FILE    "\x09""data-file"
 
 /*! \brief What a client on no portal's node gets for a portal name. */
 enum {
@@ -78,16 +79,18 @@ const yp_item_t lain_conf[] = {
 	{ MOD_DROP_GUARD,   YP_TINT,   YP_VINT = { 0, 100, 50 } },
 	{ MOD_DROP_HOLD,    YP_TINT,   YP_VINT = { 0, 86400, 60, YP_STIME } },
 	{ MOD_FAILBACK,     YP_TINT,   YP_VINT = { 1, 86400, 60, YP_STIME } },
+	{ MOD_DATA_FILE,    YP_TSTR,   YP_VNONE },
 	{ NULL }
 };
 
 int lain_conf_check(knotd_conf_check_args_t *args)
 {
 	knotd_conf_t urls = knotd_conf_check_item(args, MOD_LAINLET);
-	size_t count = urls.count;
+	knotd_conf_t file = knotd_conf_check_item(args, MOD_DATA_FILE);
+	size_t count = urls.count + file.count;
 	knotd_conf_free(&urls);
 	if (count == 0) {
-		args->err_str = "no lainlet URL specified";
+		args->err_str = "no lainlet URL and no data-file specified";
 		return KNOT_EINVAL;
 	}
 	return KNOT_EOK;
@@ -430,6 +433,7 @@ static int watch_init(lain_ctx_t *ctx, knotd_mod_t *mod, const lain_log_t *log)
 	}
 	knotd_conf_t ca = knotd_conf_mod(mod, MOD_CA_FILE);
 	knotd_conf_t snapshot = knotd_conf_mod(mod, MOD_SNAPSHOT);
+	knotd_conf_t data_file = knotd_conf_mod(mod, MOD_DATA_FILE);
 	watch_conf_t conf = {
 		.urls = list,
 		.url_count = urls.count,
@@ -439,6 +443,7 @@ static int watch_init(lain_ctx_t *ctx, knotd_mod_t *mod, const lain_log_t *log)
 		.backoff_max_ms = knotd_conf_mod(mod, MOD_BACKOFF_MAX).single.integer * 1000,
 		.failback_ms = knotd_conf_mod(mod, MOD_FAILBACK).single.integer * 1000,
 		.snapshot = snapshot.count > 0 ? snapshot.single.string : NULL,
+		.data_file = data_file.count > 0 ? data_file.single.string : NULL,
 		.snapshot_ms = SNAPSHOT_INTERVAL_MS,
 		.guard = {
 			.percent = knotd_conf_mod(mod, MOD_DROP_GUARD).single.integer,
@@ -456,7 +461,8 @@ static int watch_init(lain_ctx_t *ctx, knotd_mod_t *mod, const lain_log_t *log)
 		.gauge = on_gauge,
 		.arg = ctx,
 	};
-	ctx->cluster = strdup(list[0] != NULL ? list[0] : "");
+	ctx->cluster = strdup(list[0] != NULL ? list[0] :
+	                      conf.data_file != NULL ? conf.data_file : "");
 	ctx->table = ctx->cluster != NULL ? instances_adopt(ctx->cluster) : NULL;
 	if (ctx->table == NULL && conf.snapshot != NULL) {
 		ctx->table = snapshot_load(mod, conf.snapshot, &conf.data_age_s);

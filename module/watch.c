@@ -3,6 +3,7 @@
  * \brief The watcher thread: curl multi over lainlet's event streams (curl lives here only).
  */
 #include <pthread.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@
 #define BACKOFF_MIN_MS 100
 /*! \brief How often a stream that stays down is logged. */
 #define DOWN_LOG_MS 30000
+/*! \brief How often the data file is looked at. */
+#define FILE_CHECK_MS 1000
 /*! \brief Longest wait in one poll, so stop and deadlines are seen. */
 #define POLL_MAX_MS 200
 
@@ -48,6 +51,10 @@ struct watch {
 	char **urls;              /*!< Copies of the URLs. */
 	char *ca_file;            /*!< Copy of the CA file path. */
 	char *snapshot;           /*!< Copy of the snapshot path, NULL if none. */
+	char *data_file;          /*!< Copy of the data file path, NULL if none. */
+	struct stat file_seen;    /*!< The data file as last read (or failed). */
+	uint64_t file_next;       /*!< Next time to look at the data file (ms). */
+	int file_error;           /*!< Last error reading it, to log changes only. */
 	bool snapshot_due;        /*!< A table was published since the last write. */
 	uint64_t snapshot_next;   /*!< Earliest time of the next write (ms). */
 	uint64_t in_sync;         /*!< Last time every stream was up with data (ms). */
@@ -269,7 +276,7 @@ static uint64_t tend_streams(struct watch *w)
 {
 	uint64_t now = now_ms(), next = POLL_MAX_MS;
 	uint64_t dead_after = (uint64_t)w->conf.heartbeat * 1000 * HEARTBEAT_MISSES + 500;
-	for (int i = 0; i < CLUSTER_SOURCES; i++) {
+	for (int i = 0; w->conf.url_count > 0 && i < CLUSTER_SOURCES; i++) {
 		stream_t *s = &w->streams[i];
 		if (s->easy == NULL && now >= s->retry_at) {
 			if (stream_open(s) != KNOT_EOK) {
@@ -349,6 +356,82 @@ static void write_snapshot(struct watch *w, bool now)
 	rr_list_clear(&list);
 }
 
+/*! \brief True when two stats describe the same file contents. */
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/*! \brief Reads a whole file; the stat after the read must match the one before. */
+static int read_stable(const char *path, struct stat *st, char **text, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		return knot_map_errno();
+	}
+	struct stat after;
+	int ret = fstat(fileno(f), st) == 0 ? KNOT_EOK : knot_map_errno();
+	*text = ret == KNOT_EOK ? malloc(st->st_size + 1) : NULL;
+	if (ret == KNOT_EOK && *text == NULL) {
+		ret = KNOT_ENOMEM;
+	}
+	if (ret == KNOT_EOK) {
+		*len = fread(*text, 1, st->st_size, f);
+		if (*len != (size_t)st->st_size || stat(path, &after) != 0 ||
+		    !same_file(st, &after)) {
+			ret = KNOT_EAGAIN; // written to while read: read it again later
+		}
+	}
+	fclose(f);
+	if (ret != KNOT_EOK) {
+		free(*text);
+		*text = NULL;
+	}
+	return ret;
+}
+
+/*! \brief Reads the data file again when it changed (never half: see read_stable). */
+static void check_file(struct watch *w)
+{
+	uint64_t now = now_ms();
+	if (w->data_file == NULL || now < w->file_next) {
+		return;
+	}
+	w->file_next = now + FILE_CHECK_MS;
+	struct stat st;
+	if (stat(w->data_file, &st) == 0 && w->cluster.have_file && same_file(&st, &w->file_seen)) {
+		return;
+	}
+	char *text = NULL;
+	size_t len = 0;
+	int ret = read_stable(w->data_file, &st, &text, &len);
+	if (ret == KNOT_EAGAIN) {
+		w->file_next = now; // changing right now: look again soon
+		return;
+	}
+	if (ret != KNOT_EOK) {
+		if (ret != w->file_error) {
+			lain_log(&w->conf.log, LOG_ERR, "data file %s not read (%s), previous "
+			         "records kept", w->data_file, knot_strerror(ret));
+		}
+		w->file_error = ret;
+		return;
+	}
+	w->file_error = KNOT_EOK;
+	w->file_seen = st;
+	uint64_t start = now_us();
+	ret = cluster_apply_file(&w->cluster, w->data_file, text, len);
+	free(text);
+	if (ret == KNOT_EOK) {
+		w->dirty = true;
+		lain_log(&w->conf.log, LOG_INFO, "data file %s read (%zu bytes, %zu records, "
+		         "%llu us)", w->data_file, len, w->cluster.file.records.count,
+		         (unsigned long long)(now_us() - start));
+	}
+}
+
 /*! \brief Tracks how old the data is: every stream up with data = in sync. */
 static void track_sync(struct watch *w)
 {
@@ -380,6 +463,7 @@ static void *watch_main(void *arg)
 		int running;
 		curl_multi_perform(w->multi, &running);
 		reap_done(w);
+		check_file(w);
 		if (cluster_tick(&w->cluster, now_ms())) {
 			w->dirty = true;
 		}
@@ -421,6 +505,7 @@ static void watch_free(struct watch *w)
 	free(w->urls);
 	free(w->ca_file);
 	free(w->snapshot);
+	free(w->data_file);
 	free(w);
 }
 
@@ -447,9 +532,13 @@ int watch_start(watch_t **out, const watch_conf_t *conf)
 	w->snapshot = conf->snapshot != NULL ? strdup(conf->snapshot) : NULL;
 	w->conf.urls = NULL;
 	w->conf.ca_file = NULL;
+	w->data_file = conf->data_file != NULL ? strdup(conf->data_file) : NULL;
 	w->conf.snapshot = NULL;
+	w->conf.data_file = NULL;
 	w->serial = conf->serial;
 	cluster_init(&w->cluster, &conf->reader, &conf->guard);
+	w->cluster.want_lainlet = conf->url_count > 0;
+	w->cluster.want_file = conf->data_file != NULL;
 	uint64_t now = now_ms();
 	w->started = now;
 	w->in_sync = now > conf->data_age_s * 1000 ? now - conf->data_age_s * 1000 : 0;

@@ -6,8 +6,9 @@
  * One thread per module instance drives every stream with a curl multi
  * handle. A stream that ends, fails, or misses its heartbeats is reconnected
  * with capped exponential backoff and jitter, to the next lainlet URL when
- * there are several. Tables are built here, off the query path; the owner
- * publishes them.
+ * there are several. A tinydns data file, when configured, is checked every
+ * second and read again when it changed. Tables are built here, off the query
+ * path; the owner publishes them.
  */
 #pragma once
 
@@ -47,6 +48,7 @@ typedef struct {
 	unsigned failback_ms;     /*!< A stream on a fallback URL tries the first one again
 	                               after this long. */
 	const char *snapshot;     /*!< Where to write the last-known-good records, or NULL. */
+	const char *data_file;    /*!< A tinydns data file to serve too, or NULL. */
 	unsigned snapshot_ms;     /*!< Least time between two snapshot writes. */
 	uint32_t serial;          /*!< Serial of the table the instance starts with. */
 	uint64_t data_age_s;      /*!< Age of that table's data (a snapshot's), seconds. */

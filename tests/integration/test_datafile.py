@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""data-file: a plain tinydns data file served without lainlet (a drop-in tinydns),
+picked up when it changes, bad lines skipped, never half-read; next to lainlet too."""
+
+import os
+import tempfile
+
+import harness
+from harness import Knotd, Lainlet, query, wait_until
+
+DATA = '''# a tinydns data file
+.example.org:192.0.2.1:a:300
++www.example.org:192.0.2.10
+=host.example.org:192.0.2.11
+.2.0.192.in-addr.arpa:192.0.2.1:a
+Cweb.example.org:www.example.org
+'txt.example.org:hello\\040there
+@example.org:192.0.2.25:mx1
++*.wild.example.org:192.0.2.99
+'''
+
+
+def write(path, text):
+    with open(path + '.new', 'w') as f:
+        f.write(text)
+    os.rename(path + '.new', path)
+
+
+def a(kd, name):
+    return sorted(rr[3] for rr in query(kd.port, name, 'A', timeout=1.0).rrs('answer', 'A'))
+
+
+def main(tap):
+    harness.require(knotd=True, module=True)
+    tmp = tempfile.mkdtemp(prefix='mod-lain-data-')
+    path = os.path.join(tmp, 'data')
+    write(path, DATA)
+    with Knotd(lainlets=[], heartbeat=None, extra_mod_conf='data-file: %s' % path) as kd:
+        tap.ok(wait_until(lambda: a(kd, 'www.example.org') == ['192.0.2.10'], 5),
+               'file only: served like tinydns', diag=kd.tail())
+        r = query(kd.port, 'web.example.org', 'A')
+        tap.ok([x[2] for x in r.answer] == ['CNAME', 'A'], 'CNAME followed in the table')
+        r = query(kd.port, '11.2.0.192.in-addr.arpa', 'PTR')
+        tap.ok([x[3] for x in r.answer] == ['host.example.org.'], '= line makes the PTR')
+        r = query(kd.port, 'txt.example.org', 'TXT')
+        tap.ok(r.answer and r.answer[0][3] == '"hello there"', 'TXT escapes', diag=r.summary())
+        r = query(kd.port, 'example.org', 'MX')
+        tap.ok(r.answer and r.additional and r.additional[0][0] == 'mx1.mx.example.org.',
+               'MX with its A in additional', diag=r.summary())
+        tap.ok(a(kd, 'a.b.wild.example.org') == ['192.0.2.99'], 'wildcard at any depth')
+        tap.ok(query(kd.port, 'nosuch.example.org').rcode == 'NXDOMAIN', 'NXDOMAIN')
+        tap.ok(query(kd.port, 'web-1.console.lain').rcode == 'REFUSED',
+               'no lainlet: lain is not served (no defaults)')
+
+        # A change is picked up without a reload; bad lines are skipped and logged.
+        mark = len(kd.log())
+        write(path, DATA.replace('192.0.2.10', '192.0.2.20') +
+              'Xbad.example.org:1.2.3.4\n+ok.example.org:192.0.2.30\n')
+        tap.ok(wait_until(lambda: a(kd, 'www.example.org') == ['192.0.2.20'], 3),
+               'changed file picked up within 3 s')
+        tap.ok(a(kd, 'ok.example.org') == ['192.0.2.30'], 'the lines after a bad one served')
+        tap.ok(kd.wait_log(r'%s line 10 skipped \(unrecognized leading character' %
+                           path.replace('/', r'\/'), 3, start=mark) is not None,
+               'the bad line is logged with file and line number', diag=kd.tail())
+
+        # The file disappears: the records stay.
+        os.unlink(path)
+        tap.ok(kd.wait_log(r'data file .* not read', 3, start=mark) is not None,
+               'a missing file is logged')
+        tap.ok(a(kd, 'www.example.org') == ['192.0.2.20'], 'previous records kept')
+        write(path, DATA)
+        tap.ok(wait_until(lambda: a(kd, 'www.example.org') == ['192.0.2.10'], 3),
+               'the file back: served again')
+
+    # Next to lainlet: both in one table.
+    with Lainlet() as ll, Knotd(lainlets=[ll.url], extra_mod_conf='data-file: %s' % path) as kd:
+        tap.ok(wait_until(lambda: a(kd, 'web-1.console.lain') == ['172.20.1.4'], 10),
+               'lainlet names served')
+        tap.ok(a(kd, 'www.example.org') == ['192.0.2.10'], 'and the data file\'s')
+    os.unlink(path)
+    os.rmdir(tmp)
+
+
+if __name__ == '__main__':
+    harness.run(main)

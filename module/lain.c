@@ -5,6 +5,7 @@
  */
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +16,7 @@
 
 #include "answer.h"
 #include "snapshot.h"
+#include "status.h"
 #include "watch.h"
 
 #define MOD_LAINLET      "\x07""lainlet"
@@ -32,6 +34,13 @@
 #define MOD_DROP_HOLD    "\x09""drop-hold"
 #define MOD_FAILBACK     "\x08""failback"
 #define MOD_DATA_FILE    "\x09""data-file"
+#define MOD_STATUS_NAME  "\x0B""status-name"
+#define MOD_STATUS_ACL   "\x0A""status-acl"
+
+/*! \brief The status name when none is configured. */
+#define STATUS_NAME_DEFAULT "status.mod-lain."
+/*! \brief Heartbeat windows without data after which the status says stale. */
+#define STALE_HEARTBEATS 3
 
 /*! \brief What a client on no portal's node gets for a portal name. */
 enum {
@@ -80,6 +89,8 @@ const yp_item_t lain_conf[] = {
 	{ MOD_DROP_HOLD,    YP_TINT,   YP_VINT = { 0, 86400, 60, YP_STIME } },
 	{ MOD_FAILBACK,     YP_TINT,   YP_VINT = { 1, 86400, 60, YP_STIME } },
 	{ MOD_DATA_FILE,    YP_TSTR,   YP_VNONE },
+	{ MOD_STATUS_NAME,  YP_TDNAME, YP_VNONE },
+	{ MOD_STATUS_ACL,   YP_TNET,   YP_VNONE, YP_FMULTI },
 	{ NULL }
 };
 
@@ -120,6 +131,10 @@ typedef struct lain_ctx {
 	lain_log_t log;             /*!< Log sink of the readers and the watcher. */
 	bool portal_all;            /*!< portal-fallback all. */
 	knotd_conf_t forwarders;    /*!< Forwarders whose EDNS Client Subnet is trusted. */
+	knot_dname_t *status_name;  /*!< The status name (lowercase). */
+	knotd_conf_t status_acl;    /*!< Who may ask it; none configured = loopback only. */
+	atomic_uint_fast64_t sync_age; /*!< Seconds since every stream was up with data. */
+	uint64_t stale_after;       /*!< Sync age from which the status says stale. */
 	char *cluster;              /*!< First lainlet URL: instances with the same one
 	                                 serve the same cluster. */
 	struct lain_ctx *next;      /*!< Next live instance. */
@@ -212,6 +227,44 @@ static bool client_init(const lain_ctx_t *ctx, const table_t *table, knotd_qdata
 	return by_ecs;
 }
 
+/*! \brief True when the client may ask the status name. */
+static bool status_allowed(const lain_ctx_t *ctx, knotd_qdata_t *qdata)
+{
+	const struct sockaddr_storage *remote = knotd_qdata_remote_addr(qdata);
+	if (remote == NULL) {
+		return false;
+	}
+	if (ctx->status_acl.count > 0) {
+		return knotd_conf_addr_range_match(&ctx->status_acl, remote);
+	}
+	if (remote->ss_family == AF_INET) {
+		const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in *)remote)->sin_addr;
+		return a[0] == 127;
+	}
+	return remote->ss_family == AF_INET6 &&
+	       IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)remote)->sin6_addr);
+}
+
+/*! \brief Answers the status name. */
+static knotd_state_t answer_status(lain_ctx_t *ctx, const table_t *table, knot_pkt_t *pkt,
+                                   knotd_qdata_t *qdata)
+{
+	status_t status = {
+		.has_table = table != NULL,
+		.sync_age = atomic_load(&ctx->sync_age),
+		.stale_after = ctx->stale_after,
+		.records = table != NULL ? table_stats(table).records : 0,
+		.serial = table != NULL ? table_serial(table) : 0,
+	};
+	if (status_write(pkt, knot_pkt_qname(qdata->query), knot_pkt_qtype(qdata->query),
+	                 &status) != KNOT_EOK) {
+		qdata->rcode = KNOT_RCODE_SERVFAIL;
+		return KNOTD_STATE_FAIL;
+	}
+	qdata->rcode = KNOT_RCODE_NOERROR;
+	return KNOTD_STATE_DONE;
+}
+
 static knotd_state_t lain_begin(knotd_state_t state, knot_pkt_t *pkt, knotd_qdata_t *qdata,
                                 knotd_mod_t *mod)
 {
@@ -226,6 +279,9 @@ static knotd_state_t lain_begin(knotd_state_t state, knot_pkt_t *pkt, knotd_qdat
 	const knot_dname_t *qname = knot_pkt_qname(qdata->query);
 
 	const table_t *table = rcu_dereference(ctx->table);
+	if (knot_dname_is_equal(qname, ctx->status_name) && status_allowed(ctx, qdata)) {
+		return answer_status(ctx, table, pkt, qdata);
+	}
 	if (table == NULL) {
 		if (!is_managed(ctx, qname)) {
 			return state;
@@ -307,6 +363,7 @@ static void on_gauge(void *arg, watch_gauge_t gauge, uint64_t value)
 {
 	lain_ctx_t *ctx = arg;
 	if (gauge == WATCH_SYNC_AGE) {
+		atomic_store(&ctx->sync_age, value);
 		knotd_mod_stats_store(ctx->mod, 0, CTR_SYNC_AGE, 0, value);
 	}
 }
@@ -479,6 +536,8 @@ static void lain_free(lain_ctx_t *ctx)
 	instances_remove(ctx);
 	watch_stop(ctx->watch);
 	knotd_conf_free(&ctx->forwarders);
+	knotd_conf_free(&ctx->status_acl);
+	knot_dname_free(ctx->status_name, NULL);
 	free(ctx->cluster);
 	table_free(ctx->table);
 	for (size_t i = 0; i < ctx->managed_count; i++) {
@@ -505,9 +564,18 @@ int lain_load(knotd_mod_t *mod)
 	ctx->portal_all = knotd_conf_mod(mod, MOD_PORTAL_FALLBACK).single.option ==
 	                  PORTAL_FALLBACK_ALL;
 	ctx->forwarders = knotd_conf_mod(mod, MOD_FORWARDER);
+	ctx->status_acl = knotd_conf_mod(mod, MOD_STATUS_ACL);
+	knotd_conf_t status_name = knotd_conf_mod(mod, MOD_STATUS_NAME);
+	ctx->status_name = status_name.count > 0 ? knot_dname_copy(status_name.single.dname, NULL)
+	                                         : knot_dname_from_str_alloc(STATUS_NAME_DEFAULT);
+	if (ctx->status_name != NULL) {
+		knot_dname_to_lower(ctx->status_name);
+	}
+	ctx->stale_after = STALE_HEARTBEATS *
+	                   knotd_conf_mod(mod, MOD_HEARTBEAT).single.integer + 1;
 	ctx->log = (lain_log_t){ .write = log_write, .arg = mod };
 
-	int ret = stats_init(mod);
+	int ret = ctx->status_name != NULL ? stats_init(mod) : KNOT_ENOMEM;
 	if (ret == KNOT_EOK) {
 		ret = managed_init(ctx, mod);
 	}

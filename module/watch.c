@@ -43,6 +43,7 @@ typedef struct {
 	uint64_t up_since;        /*!< When this connection delivered its first document. */
 	uint64_t down_since;      /*!< When the stream last lost its data flow, 0 if up. */
 	uint64_t down_logged;     /*!< When the last "still down" line was logged. */
+	char last_why[96];        /*!< Why the stream went down last time. */
 	char error[CURL_ERROR_SIZE]; /*!< curl's error text. */
 } stream_t;
 
@@ -133,8 +134,9 @@ static void on_document(stream_t *s, const sse_event_t *ev)
 	if (ret == KNOT_EOK) {
 		w->dirty = true;
 		count(w, WATCH_DOCS_APPLIED);
-		stream_log(s, LOG_DEBUG, "%s event id %llu applied (%zu bytes, read %llu us)",
-		           ev->event, (unsigned long long)ev->id, ev->data_len,
+		stream_log(s, LOG_INFO, "%s event id %llu applied (%zu bytes, %zu records, "
+		           "read %llu us)", ev->event, (unsigned long long)ev->id, ev->data_len,
+		           cluster_source_records(&w->cluster, s->source),
 		           (unsigned long long)(now_us() - start));
 	} else if (ret == KNOT_EEXIST) {
 		stream_log(s, LOG_DEBUG, "%s event id %llu identical, nothing to do",
@@ -150,6 +152,8 @@ static void on_document(stream_t *s, const sse_event_t *ev)
 		s->got_init = true;
 		s->up_since = now_ms();
 		s->down_since = 0;
+		s->last_why[0] = '\0';
+		stream_log(s, LOG_INFO, "stream up");
 	}
 	s->backoff_ms = BACKOFF_MIN_MS;
 }
@@ -181,7 +185,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 			stream_log(s, LOG_WARNING, "HTTP status %ld", code);
 			return 0;
 		}
-		stream_log(s, LOG_INFO, "stream connected");
+		stream_log(s, LOG_DEBUG, "stream connected");
 		count(s->w, WATCH_CONNECTS);
 	}
 	s->last_rx = now_ms();
@@ -248,7 +252,11 @@ static void stream_close(stream_t *s, const char *why)
 	}
 	unsigned delay = s->backoff_ms / 2 + (unsigned)random() % (s->backoff_ms / 2 + 1);
 	s->retry_at = now_ms() + delay;
-	stream_log(s, LOG_INFO, "stream down (%s), reconnecting in %u ms", why, delay);
+	// A change of state is news; the same failure again is not (see DOWN_LOG_MS).
+	bool news = s->got_init || strncmp(why, s->last_why, sizeof(s->last_why) - 1) != 0;
+	stream_log(s, news ? LOG_INFO : LOG_DEBUG, "stream down (%s), reconnecting in %u ms",
+	           why, delay);
+	snprintf(s->last_why, sizeof(s->last_why), "%s", why);
 	s->backoff_ms = s->backoff_ms * 2 > w->conf.backoff_max_ms ?
 	                w->conf.backoff_max_ms : s->backoff_ms * 2;
 }

@@ -29,7 +29,7 @@ typedef struct {
 /*! \brief One resource record in a list. */
 typedef struct {
 	uint32_t owner;  /*!< Offset of the owner name in the list's data. */
-	uint32_t rdata;  /*!< Offset of the rdata in the list's data. */
+	uint32_t rdata;  /*!< Offset of the rdata in the list's data, right after the owner. */
 	uint16_t rdlen;  /*!< Rdata length. */
 	uint16_t type;   /*!< RR type. */
 	uint32_t ttl;    /*!< TTL in seconds. */

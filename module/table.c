@@ -119,7 +119,7 @@ static int rr_order(const void *a, const void *b, void *arg)
 	const rr_t *x = &list->rrs[*(const uint32_t *)a];
 	const rr_t *y = &list->rrs[*(const uint32_t *)b];
 	const knot_dname_t *ox = rr_owner(list, x), *oy = rr_owner(list, y);
-	size_t lx = knot_dname_size(ox), ly = knot_dname_size(oy);
+	size_t lx = x->rdata - x->owner, ly = y->rdata - y->owner; // rdata follows the owner
 	int cmp = memcmp(ox, oy, lx < ly ? lx : ly);
 	if (cmp != 0 || lx != ly) {
 		return cmp != 0 ? cmp : (lx < ly ? -1 : 1);

@@ -77,7 +77,7 @@ size_t cluster_source_records(const cluster_t *c, cluster_source_t source)
 	if (source > CLUSTER_TINYDNS) {
 		return 0;
 	}
-	return c->data[source].records.count + c->data[source].apps.count;
+	return c->have[source] ? c->data[source].records.count : c->guard.baseline[source];
 }
 
 /*! \brief Reads a config key that may be absent (an unset cluster setting). */
@@ -119,7 +119,7 @@ static void hold(cluster_t *c, cluster_source_t source, lainlet_data_t *data, ui
 {
 	cluster_held_t *held = &c->held[source];
 	size_t old = cluster_source_records(c, source);
-	size_t new = data->records.count + data->apps.count;
+	size_t new = data->records.count;
 	if (!held->active) {
 		held->since = now;
 		held->active = true;
@@ -159,8 +159,7 @@ int cluster_apply(cluster_t *c, cluster_source_t source, const char *doc, size_t
 	if (ret != KNOT_EOK) {
 		return ret;
 	}
-	size_t new = data.records.count + data.apps.count;
-	if (c->have[source] && mass_drop(&c->guard, cluster_source_records(c, source), new)) {
+	if (mass_drop(&c->guard, cluster_source_records(c, source), data.records.count)) {
 		hold(c, source, &data, h, now);
 		return KNOT_EBUSY;
 	}
@@ -187,10 +186,10 @@ bool cluster_tick(cluster_t *c, uint64_t now)
 		lain_log(c->ctx.log, LOG_WARNING, "%s: held document applied after %llu s "
 		         "(%zu -> %zu records)", source_names[i],
 		         (unsigned long long)((now - held->since) / 1000),
-		         cluster_source_records(c, i),
-		         held->data.records.count + held->data.apps.count);
+		         cluster_source_records(c, i), held->data.records.count);
 		replace(c, i, &held->data);
 		c->digest[i] = held->digest;
+		c->have[i] = true;
 		held->active = false;
 		changed = true;
 	}

@@ -38,6 +38,8 @@ typedef struct {
 	                            source's records is held back; 0 = off. */
 	unsigned min_records;  /*!< Sources smaller than this are not guarded. */
 	uint64_t hold_ms;      /*!< How long it must stay that way to be applied. */
+	size_t baseline[CLUSTER_TINYDNS + 1]; /*!< Records served before a source's first
+	                                           document (a snapshot's), 0 = none. */
 } cluster_guard_t;
 
 /*! \brief A document held back by the guard. */

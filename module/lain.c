@@ -150,8 +150,12 @@ static struct {
 	lain_ctx_t *head;
 } instances = { PTHREAD_MUTEX_INITIALIZER, NULL };
 
-/*! \brief Takes a reference to the table of a live instance of the same cluster. */
-static table_t *instances_adopt(const char *cluster)
+/*!
+ * \brief Takes a reference to the table of a live instance of the same cluster.
+ *
+ * \param age  The age of that table's data in seconds (output).
+ */
+static table_t *instances_adopt(const char *cluster, uint64_t *age)
 {
 	table_t *table = NULL;
 	pthread_mutex_lock(&instances.lock);
@@ -160,6 +164,7 @@ static table_t *instances_adopt(const char *cluster)
 			rcu_read_lock(); // the owner frees a replaced table after a grace period
 			table = table_ref(rcu_dereference(it->table));
 			rcu_read_unlock();
+			*age = atomic_load(&it->sync_age);
 		}
 	}
 	pthread_mutex_unlock(&instances.lock);
@@ -449,13 +454,15 @@ static int managed_init(lain_ctx_t *ctx, knotd_mod_t *mod)
  *
  * \param age  Age of the snapshot's data in seconds (output).
  */
-static table_t *snapshot_load(knotd_mod_t *mod, const char *path, uint64_t *age)
+static table_t *snapshot_load(knotd_mod_t *mod, const char *path, const char *cluster,
+                              uint64_t *age)
 {
 	rr_list_t list;
 	uint32_t serial = 0;
 	int64_t mtime = 0;
 	char why[128];
-	int ret = snapshot_read(path, &list, &serial, &mtime, why, sizeof(why));
+	bool other = false;
+	int ret = snapshot_read(path, cluster, &other, &list, &serial, &mtime, why, sizeof(why));
 	if (ret == KNOT_ENOENT) {
 		knotd_mod_log(mod, LOG_INFO, "no snapshot %s yet", path);
 		return NULL;
@@ -463,6 +470,10 @@ static table_t *snapshot_load(knotd_mod_t *mod, const char *path, uint64_t *age)
 	if (ret != KNOT_EOK) {
 		knotd_mod_log(mod, LOG_WARNING, "snapshot %s ignored (%s)", path, why);
 		return NULL;
+	}
+	if (other) {
+		knotd_mod_log(mod, LOG_WARNING, "snapshot %s was written with another first "
+		              "lainlet URL or data file, loaded all the same", path);
 	}
 	table_t *table = table_build(&list, serial);
 	time_t now = time(NULL);
@@ -474,6 +485,32 @@ static table_t *snapshot_load(knotd_mod_t *mod, const char *path, uint64_t *age)
 	}
 	rr_list_clear(&list);
 	return table;
+}
+
+/*!
+ * \brief The table to start with: the one of the instance this one replaces
+ *        (reload), else the last-known-good snapshot; and what it means for the
+ *        watcher (serial, data age, the guard's baseline).
+ */
+static void table_init(lain_ctx_t *ctx, watch_conf_t *conf)
+{
+	ctx->table = instances_adopt(ctx->cluster, &conf->data_age_s);
+	if (ctx->table == NULL && conf->snapshot != NULL) {
+		ctx->table = snapshot_load(ctx->mod, conf->snapshot, ctx->cluster,
+		                           &conf->data_age_s);
+	}
+	if (ctx->table == NULL) {
+		return;
+	}
+	// What is served now is what a first document may not drop at once.
+	table_stats_t stats = table_stats(ctx->table);
+	conf->serial = table_serial(ctx->table);
+	conf->guard.baseline[CLUSTER_COREINFO] = stats.by_kind[RR_KIND_PROC];
+	conf->guard.baseline[CLUSTER_DEPENDS] = stats.by_kind[RR_KIND_PORTAL];
+	conf->guard.baseline[CLUSTER_TINYDNS] = stats.by_kind[RR_KIND_STATIC];
+	knotd_mod_stats_store(ctx->mod, 0, CTR_RECORDS, 0, stats.records);
+	knotd_mod_stats_store(ctx->mod, 0, CTR_SYNC_AGE, 0, conf->data_age_s);
+	atomic_store(&ctx->sync_age, conf->data_age_s);
 }
 
 /*! \brief Starts the watcher with the configured lainlet URLs. */
@@ -520,11 +557,10 @@ static int watch_init(lain_ctx_t *ctx, knotd_mod_t *mod, const lain_log_t *log)
 	};
 	ctx->cluster = strdup(list[0] != NULL ? list[0] :
 	                      conf.data_file != NULL ? conf.data_file : "");
-	ctx->table = ctx->cluster != NULL ? instances_adopt(ctx->cluster) : NULL;
-	if (ctx->table == NULL && conf.snapshot != NULL) {
-		ctx->table = snapshot_load(mod, conf.snapshot, &conf.data_age_s);
+	if (ctx->cluster != NULL) {
+		conf.cluster = ctx->cluster;
+		table_init(ctx, &conf);
 	}
-	conf.serial = ctx->table != NULL ? table_serial(ctx->table) : 0;
 	int ret = ctx->cluster != NULL ? watch_start(&ctx->watch, &conf) : KNOT_ENOMEM;
 	free(list);
 	knotd_conf_free(&urls);

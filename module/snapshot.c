@@ -5,6 +5,7 @@
  * Format, all integers big-endian:
  *   "MODLAIN\0" magic, u32 version, u32 serial, u32 records, u32 locations,
  *   u64 payload length, u64 FNV-1a of the file without this field, then the payload:
+ *   u16 length and the bytes of the cluster's name, then
  *   per record: u16 type, u32 ttl, u8 kind, u8 flags, u64 tai, u32 node,
  *   2 bytes loc, u8 expires, owner (wire name), u16 rdlen, rdata;
  *   per location rule: u8 length, 4 prefix bytes, 2 bytes loc.
@@ -22,7 +23,7 @@
 #include "snapshot.h"
 
 #define MAGIC "MODLAIN"   /*!< 8 bytes with the NUL. */
-#define SNAPSHOT_VERSION 1
+#define SNAPSHOT_VERSION 2
 #define HEADER_LEN (8 + 4 + 4 + 4 + 4 + 8 + 8)
 #define RECORD_FIXED (2 + 4 + 1 + 1 + 8 + 4 + 2 + 1)
 #define LOC_LEN (1 + 4 + 2)
@@ -155,7 +156,8 @@ static void sync_dir(const char *path)
 	free(copy);
 }
 
-int snapshot_write(const char *path, const rr_list_t *list, uint32_t serial)
+int snapshot_write(const char *path, const char *cluster, const rr_list_t *list,
+                   uint32_t serial)
 {
 	buf_t b = { 0 };
 	put(&b, MAGIC, 8);
@@ -165,6 +167,9 @@ int snapshot_write(const char *path, const rr_list_t *list, uint32_t serial)
 	put_u32(&b, list->loc_count);
 	put_u64(&b, 0); // payload length, set below
 	put_u64(&b, 0); // checksum, set below
+	size_t id_len = strnlen(cluster, UINT16_MAX);
+	put_u16(&b, id_len);
+	put(&b, cluster, id_len);
 	put_payload(&b, list);
 	if (b.failed) {
 		free(b.data);
@@ -286,8 +291,24 @@ static int read_file(const char *path, uint8_t **data, size_t *len, int64_t *mti
 	return KNOT_EOK;
 }
 
-int snapshot_read(const char *path, rr_list_t *out, uint32_t *serial, int64_t *mtime,
-                  char *why, size_t why_len)
+/*! \brief Skips the cluster's name; other = it is not this one. False if malformed. */
+static bool take_cluster(cursor_t *c, const char *cluster, bool *other)
+{
+	uint8_t len[2];
+	if (!take(c, len, 2)) {
+		return false;
+	}
+	size_t id_len = knot_wire_read_u16(len);
+	if ((size_t)(c->end - c->pos) < id_len) {
+		return false;
+	}
+	*other = id_len != strnlen(cluster, UINT16_MAX) || memcmp(c->pos, cluster, id_len) != 0;
+	c->pos += id_len;
+	return true;
+}
+
+int snapshot_read(const char *path, const char *cluster, bool *other, rr_list_t *out,
+                  uint32_t *serial, int64_t *mtime, char *why, size_t why_len)
 {
 	rr_list_init(out);
 	uint8_t *data = NULL;
@@ -311,6 +332,9 @@ int snapshot_read(const char *path, rr_list_t *out, uint32_t *serial, int64_t *m
 	uint32_t locs = bad == NULL ? knot_wire_read_u32(data + 20) : 0;
 	cursor_t c = { data + HEADER_LEN, data + len };
 	bool nomem = false;
+	if (bad == NULL && !take_cluster(&c, cluster, other)) {
+		bad = "malformed cluster name";
+	}
 	for (uint32_t i = 0; bad == NULL && i < records; i++) {
 		if (!read_record(&c, out, &nomem)) {
 			bad = nomem ? "out of memory" : "malformed record";

@@ -16,14 +16,22 @@
 
 /*!
  * \brief Writes the records to path atomically.
+ *
+ * \param cluster  What the records are of (the first lainlet URL or the data
+ *                 file), told when a snapshot is read by another configuration.
+ *
  * \return KNOT_EOK or an error (errno-based Knot code).
  */
-int snapshot_write(const char *path, const rr_list_t *list, uint32_t serial);
+int snapshot_write(const char *path, const char *cluster, const rr_list_t *list,
+                   uint32_t serial);
 
 /*!
  * \brief Reads a snapshot.
  *
  * \param path    File.
+ * \param cluster The cluster it should be of.
+ * \param other   Set when it was written for another cluster name (it is read all
+ *                the same: the same cluster may be reached by another URL).
  * \param out     Filled on success (initialised by the call).
  * \param serial  Serial of the table the snapshot was written from.
  * \param mtime   Modification time of the file (unix seconds).
@@ -32,5 +40,5 @@ int snapshot_write(const char *path, const rr_list_t *list, uint32_t serial);
  *
  * \return KNOT_EOK, KNOT_ENOENT (no file), KNOT_EMALF (refused), KNOT_ENOMEM.
  */
-int snapshot_read(const char *path, rr_list_t *out, uint32_t *serial, int64_t *mtime,
-                  char *why, size_t why_len);
+int snapshot_read(const char *path, const char *cluster, bool *other, rr_list_t *out,
+                  uint32_t *serial, int64_t *mtime, char *why, size_t why_len);

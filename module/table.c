@@ -24,6 +24,7 @@ struct table {
 	rr_loc_t *locs;          /*!< Location rules, longest prefix first. */
 	uint32_t loc_count;      /*!< Rules. */
 	size_t records;          /*!< Records loaded. */
+	size_t by_kind[RR_KIND_COUNT]; /*!< Records by kind. */
 	uint32_t serial;         /*!< Serial of automatic SOAs. */
 	atomic_uint refs;        /*!< References; the last table_free frees. */
 };
@@ -283,6 +284,7 @@ static int load_records(table_t *t, const rr_list_t *list, const uint32_t *order
 		set->rrs.size += knot_rdata_size(rr->rdlen);
 		set->ttl = rr->ttl;
 		t->records++;
+		t->by_kind[rr->kind < RR_KIND_COUNT ? rr->kind : RR_KIND_STATIC]++;
 		last = rr;
 	}
 	return KNOT_EOK;
@@ -403,6 +405,7 @@ table_stats_t table_stats(const table_t *t)
 		         (t->records + 1) * sizeof(*t->rrsets) + t->names_len + t->rdata_len +
 		         t->loc_count * sizeof(*t->locs),
 	};
+	memcpy(s.by_kind, t->by_kind, sizeof(s.by_kind));
 	return s;
 }
 

@@ -82,6 +82,7 @@ typedef struct {
 	size_t nodes;     /*!< Names (with empty non-terminals). */
 	size_t rrsets;    /*!< Rrsets. */
 	size_t bytes;     /*!< Memory held. */
+	size_t by_kind[RR_KIND_COUNT]; /*!< Records by what made them. */
 } table_stats_t;
 
 /*!

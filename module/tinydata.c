@@ -593,6 +593,13 @@ static int line_generic(line_t *l)
 	int ret;
 	if (rdlen > RR_RDATA_MAX) {
 		ret = skip(l, "rdata longer than 65535 bytes");
+	} else if (rr_rdata_check(type, buf, (uint16_t)rdlen) != KNOT_EOK) {
+		// tinydns serves any bytes; Knot cannot write rdata that does not have
+		// its type's shape (a 3-byte A, a SRV without a target name): every
+		// answer at the name would fail, so the line is bad here.
+		snprintf(l->reason_buf, sizeof(l->reason_buf),
+		         "rdata malformed for type %u", type);
+		ret = skip(l, l->reason_buf);
 	} else {
 		ret = emit(l, &m, &fqdn, type, m.ttl, buf, rdlen, 0);
 	}

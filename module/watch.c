@@ -21,6 +21,8 @@
 #define HEARTBEAT_MISSES 3
 /*! \brief First reconnect delay. */
 #define BACKOFF_MIN_MS 100
+/*! \brief How long a connection must stay up to reset the backoff. */
+#define HEALTHY_MS 10000
 /*! \brief How often a stream that stays down is logged. */
 #define DOWN_LOG_MS 30000
 /*! \brief How often the data file is looked at. */
@@ -52,6 +54,7 @@ struct watch {
 	char **urls;              /*!< Copies of the URLs. */
 	char *ca_file;            /*!< Copy of the CA file path. */
 	char *snapshot;           /*!< Copy of the snapshot path, NULL if none. */
+	char *cluster_name;       /*!< Copy of the cluster's name for snapshots. */
 	char *data_file;          /*!< Copy of the data file path, NULL if none. */
 	struct stat file_seen;    /*!< The data file as last read (or failed). */
 	uint64_t file_next;       /*!< Next time to look at the data file (ms). */
@@ -89,9 +92,9 @@ void watch_url_redact(const char *url, char *out, size_t len)
 {
 	const char *scheme = strstr(url, "://");
 	const char *host = scheme != NULL ? scheme + 3 : url;
-	const char *at = strchr(host, '@');
-	const char *slash = strchr(host, '/');
-	if (at != NULL && (slash == NULL || at < slash)) {
+	const char *end = host + strcspn(host, "/?#");
+	const char *at = memrchr(host, '@', end - host); // a password may hold a raw '@'
+	if (at != NULL) {
 		snprintf(out, len, "%.*s***@%s", (int)(host - url), url, at + 1);
 	} else {
 		snprintf(out, len, "%s", url);
@@ -155,7 +158,6 @@ static void on_document(stream_t *s, const sse_event_t *ev)
 		s->last_why[0] = '\0';
 		stream_log(s, LOG_INFO, "stream up");
 	}
-	s->backoff_ms = BACKOFF_MIN_MS;
 }
 
 static int on_event(const sse_event_t *ev, void *arg)
@@ -237,6 +239,7 @@ static int stream_open(stream_t *s)
 static void stream_close(stream_t *s, const char *why)
 {
 	struct watch *w = s->w;
+	uint64_t now = now_ms();
 	if (s->easy != NULL) {
 		curl_multi_remove_handle(w->multi, s->easy);
 		curl_easy_cleanup(s->easy);
@@ -244,14 +247,16 @@ static void stream_close(stream_t *s, const char *why)
 	}
 	count(w, WATCH_DISCONNECTS);
 	if (s->down_since == 0) {
-		s->down_since = now_ms();
-		s->down_logged = s->down_since;
+		s->down_since = now;
+		s->down_logged = now;
 	}
-	if (!s->got_init && w->conf.url_count > 1) {
-		s->url = (s->url + 1) % w->conf.url_count; // fail over
+	// Only a connection that stayed up a while earns a fresh backoff: a peer
+	// that sends a document and hangs up must not cause a reconnect storm.
+	if (s->got_init && now - s->up_since >= HEALTHY_MS) {
+		s->backoff_ms = BACKOFF_MIN_MS;
 	}
 	unsigned delay = s->backoff_ms / 2 + (unsigned)random() % (s->backoff_ms / 2 + 1);
-	s->retry_at = now_ms() + delay;
+	s->retry_at = now + delay;
 	// A change of state is news; the same failure again is not (see DOWN_LOG_MS).
 	bool news = s->got_init || strncmp(why, s->last_why, sizeof(s->last_why) - 1) != 0;
 	stream_log(s, news ? LOG_INFO : LOG_DEBUG, "stream down (%s), reconnecting in %u ms",
@@ -259,6 +264,9 @@ static void stream_close(stream_t *s, const char *why)
 	snprintf(s->last_why, sizeof(s->last_why), "%s", why);
 	s->backoff_ms = s->backoff_ms * 2 > w->conf.backoff_max_ms ?
 	                w->conf.backoff_max_ms : s->backoff_ms * 2;
+	if (!s->got_init && w->conf.url_count > 1) {
+		s->url = (s->url + 1) % w->conf.url_count; // fail over
+	}
 }
 
 /*! \brief Reaps finished transfers. */
@@ -273,8 +281,16 @@ static void reap_done(struct watch *w)
 		stream_t *s = NULL;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
 		char why[CURL_ERROR_SIZE + 32];
-		snprintf(why, sizeof(why), "%s", msg->data.result == CURLE_OK ? "stream ended" :
-		         s->error[0] != '\0' ? s->error : curl_easy_strerror(msg->data.result));
+		long code = 0;
+		if (!s->checked_status && // no body: a redirect or an empty error
+		    curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK &&
+		    code != 0 && code != 200) {
+			snprintf(why, sizeof(why), "HTTP status %ld", code);
+		} else {
+			snprintf(why, sizeof(why), "%s", msg->data.result == CURLE_OK ?
+			         "stream ended" : s->error[0] != '\0' ? s->error :
+			         curl_easy_strerror(msg->data.result));
+		}
 		stream_close(s, why);
 	}
 }
@@ -295,11 +311,11 @@ static uint64_t tend_streams(struct watch *w)
 			stream_close(s, "heartbeats missed");
 		} else if (s->easy != NULL && s->url != 0 && s->got_init &&
 		           now - s->up_since >= w->conf.failback_ms) {
-			s->url = 0;
-			s->backoff_ms = BACKOFF_MIN_MS;
 			stream_close(s, "trying the first lainlet again");
+			s->url = 0;
+			s->retry_at = now;
 		}
-		if (s->down_since != 0 && now - s->down_logged >= DOWN_LOG_MS) {
+		if (s->down_since != 0 && now >= s->down_logged + DOWN_LOG_MS) {
 			s->down_logged = now;
 			stream_log(s, LOG_WARNING, "stream down for %llu s, answering from data "
 			           "%llu s old", (unsigned long long)(now - s->down_since) / 1000,
@@ -352,7 +368,7 @@ static void write_snapshot(struct watch *w, bool now)
 	rr_list_init(&list);
 	int ret = cluster_records(&w->cluster, &list);
 	if (ret == KNOT_EOK) {
-		ret = snapshot_write(w->snapshot, &list, w->serial);
+		ret = snapshot_write(w->snapshot, w->cluster_name, &list, w->serial);
 	}
 	if (ret != KNOT_EOK) {
 		lain_log(&w->conf.log, LOG_ERR, "snapshot %s not written (%s)", w->snapshot,
@@ -513,6 +529,7 @@ static void watch_free(struct watch *w)
 	free(w->urls);
 	free(w->ca_file);
 	free(w->snapshot);
+	free(w->cluster_name);
 	free(w->data_file);
 	free(w);
 }
@@ -538,10 +555,12 @@ int watch_start(watch_t **out, const watch_conf_t *conf)
 	}
 	w->ca_file = conf->ca_file != NULL ? strdup(conf->ca_file) : NULL;
 	w->snapshot = conf->snapshot != NULL ? strdup(conf->snapshot) : NULL;
+	w->cluster_name = strdup(conf->cluster != NULL ? conf->cluster : "");
 	w->conf.urls = NULL;
 	w->conf.ca_file = NULL;
 	w->data_file = conf->data_file != NULL ? strdup(conf->data_file) : NULL;
 	w->conf.snapshot = NULL;
+	w->conf.cluster = NULL;
 	w->conf.data_file = NULL;
 	w->serial = conf->serial;
 	cluster_init(&w->cluster, &conf->reader, &conf->guard);

@@ -48,6 +48,7 @@ typedef struct {
 	unsigned failback_ms;     /*!< A stream on a fallback URL tries the first one again
 	                               after this long. */
 	const char *snapshot;     /*!< Where to write the last-known-good records, or NULL. */
+	const char *cluster;      /*!< Name of the cluster written into snapshots. */
 	const char *data_file;    /*!< A tinydns data file to serve too, or NULL. */
 	unsigned snapshot_ms;     /*!< Least time between two snapshot writes. */
 	uint32_t serial;          /*!< Serial of the table the instance starts with. */

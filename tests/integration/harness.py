@@ -1080,17 +1080,19 @@ class QueryLoad:
         tap.ok(load.failed == 0, load.summary())
 
     Raw UDP queries (query()), round robin over the names, at most `rate` per second,
-    each with `timeout` seconds; the thread stops at stop() / the end of the with block,
-    or after `max_seconds` whatever happens. Every answer is judged: 'ok' (NOERROR with
-    exactly the expected rdata, sorted), 'servfail', 'nxdomain', 'wrong' (another
-    answer), 'timeout' (nothing back), 'other' (another rcode). With
+    each with `timeout` seconds (2 s, about a resolver's first retry; answers slower
+    than `slow` seconds are counted in .slow, not as failures); the thread stops at
+    stop() / the end of the with block, or after `max_seconds` whatever happens. Every
+    answer is judged: 'ok' (NOERROR with exactly the expected rdata, sorted),
+    'servfail', 'nxdomain', 'wrong' (another answer), 'timeout' (nothing back),
+    'other' (another rcode). With
     servfail_until_ok=True, SERVFAILs before the first good answer are counted apart
     ('unsynced') and not as failures (a module not synced yet must SERVFAIL)."""
 
     VERDICTS = ('ok', 'servfail', 'nxdomain', 'wrong', 'timeout', 'other', 'unsynced')
 
-    def __init__(self, port, expect, rate=200, timeout=1.0, max_seconds=120.0,
-                 server='127.0.0.1', servfail_until_ok=False):
+    def __init__(self, port, expect, rate=200, timeout=2.0, max_seconds=120.0,
+                 server='127.0.0.1', servfail_until_ok=False, slow=0.5):
         import threading
         check_loopback(server)
         self.port = port
@@ -1101,7 +1103,10 @@ class QueryLoad:
         self.server = server
         self.servfail_until_ok = servfail_until_ok
         self.counts = dict.fromkeys(self.VERDICTS, 0)
-        self.samples = []           # the first failures: (t since start, name, verdict, detail)
+        self.slow_after = slow
+        self.slow = 0               # answers that took longer than slow_after
+        self.max_rtt = 0.0
+        self.samples = []           # first failures: (t since start, name, verdict, detail)
         self.first_ok = None        # seconds since start of the first good answer
         self.last_bad = None        # seconds since start of the last failure
         self.started = None
@@ -1151,12 +1156,25 @@ class QueryLoad:
             t0 = time.monotonic()
             ans = query(self.port, name, rtype, server=self.server, timeout=self.timeout)
             verdict, detail = self._judge(name, rtype, want, ans)
+            rtt = time.monotonic() - t0
+            if ans.rcode is not None:
+                self.max_rtt = max(self.max_rtt, rtt)
+                if rtt > self.slow_after:
+                    self.slow += 1
             t = time.monotonic() - self.started
             self.counts[verdict] += 1
             if verdict == 'ok' and self.first_ok is None:
                 self.first_ok = t
             elif verdict not in ('ok', 'unsynced'):
                 self.last_bad = t
+                if verdict == 'timeout':
+                    # still a failure; the same query again tells a lost packet (or a
+                    # starved test machine) from a server that stopped answering
+                    t1 = time.monotonic()
+                    again = query(self.port, name, rtype, server=self.server,
+                                  timeout=self.timeout)
+                    detail = '%s; asked again: %s in %.0f ms' % (
+                        detail, again.rcode or 'no answer', (time.monotonic() - t1) * 1000)
                 if len(self.samples) < 20:
                     self.samples.append((round(t, 3), name, verdict, detail))
             left = interval - (time.monotonic() - t0)
@@ -1176,6 +1194,9 @@ class QueryLoad:
         parts = ['%d queries in %.1f s' % (self.sent, self.elapsed or
                                           (time.monotonic() - (self.started or 0)))]
         parts += ['%s %d' % (k, v) for k, v in self.counts.items() if v or k == 'ok']
+        if self.slow:
+            parts.append('slower than %.1f s %d (max %.2f s)' % (self.slow_after, self.slow,
+                                                                 self.max_rtt))
         return ', '.join(parts)
 
     def diag(self):

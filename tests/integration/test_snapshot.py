@@ -89,8 +89,9 @@ def ns(zone='lain'):
     return record(zone, 2, 300, wire_name('a.ns.lain'), kind=0)
 
 
-def build_snapshot(records, serial=4242, version=1, count=None, extra_payload=b''):
-    payload = b''.join(records) + extra_payload
+def build_snapshot(records, serial=4242, version=2, count=None, extra_payload=b'',
+                   cluster=b'http://hand.built:9001'):
+    payload = struct.pack('!H', len(cluster)) + cluster + b''.join(records) + extra_payload
     head = (b'MODLAIN\0' + struct.pack('!IIII', version, serial,
                                        len(records) if count is None else count, 0)
             + struct.pack('!QQ', len(payload), 0))
@@ -222,7 +223,7 @@ def main(tap):
         flip_sum = bytearray(good)
         flip_sum[35] ^= 0x01
         v2 = bytearray(good)
-        v2[8:12] = struct.pack('!I', 2)
+        v2[8:12] = struct.pack('!I', 3)
         cases = [
             ('control: a hand-built snapshot', hdr_ok, None),
             ('one byte flipped in the payload', bytes(flipped), 'checksum mismatch'),
@@ -232,7 +233,7 @@ def main(tap):
             ('one byte appended', good + b'\n', 'truncated or oversized'),
             ('empty file', b'', 'not a mod-lain snapshot'),
             ('a foreign file (JSON)', json.dumps(core).encode(), 'not a mod-lain snapshot'),
-            ('version 2', bytes(v2), 'unknown snapshot version'),
+            ('version 3', bytes(v2), 'unknown snapshot version'),
             ('checksum-valid, 2nd record malformed', bad_rec, 'malformed record'),
             ('checksum-valid, a record missing', short_count, 'malformed record'),
             ('checksum-valid, trailing byte', trailing, 'trailing data'),
@@ -280,6 +281,15 @@ def main(tap):
             tap.ok(a_of(kb, 'web-1.console.lain') == ('NOERROR', [CORE_IP]),
                    '... and the rewritten snapshot loads', diag=kb.tail(5))
 
+        # An unwritable snapshot path: logged, the module serves on.
+        nodir = os.path.join(tmp, 'no-such-dir', 'x.snap')
+        with Lainlet() as ll, Knotd(lainlets=[ll.url], heartbeat=1,
+                                    extra_mod_conf=snap_conf(nodir)) as kb:
+            tap.ok(wait_until(lambda: a_of(kb, 'web-1.console.lain')[1] == [CORE_IP], 10)
+                   and kb.wait_log(r'snapshot %s not written \(' % re.escape(nodir), 5),
+                   'unwritable snapshot path: "not written" logged, answers served',
+                   diag=kb.tail(5))
+
         # ---- (c) lainlet back with changed data: it replaces the snapshot's --
         csnap = os.path.join(tmp, 'c.snap')
         write(csnap, good)
@@ -312,6 +322,24 @@ def main(tap):
                 tap.ok(a_of(kc, 'web-1.console.lain') == ('NOERROR', ['172.20.9.55'])
                        and a_of(kc, 'api-1.billing.lain')[0] == 'NXDOMAIN',
                        'restart with lainlet down again: the new data answers')
+
+        # The mass-drop guard after a restart from the snapshot: lainlet's first
+        # coreinfo keeps 1 of the snapshot's 15 containers. The snapshot is what is
+        # served, so the guard should hold the document back like any other.
+        gsnap = os.path.join(tmp, 'g.snap')
+        write(gsnap, good)
+        tiny = {'console.web.web': core['console.web.web']}
+        with Lainlet() as ll:
+            ll.set_doc('coreinfo', tiny)
+            with Knotd(lainlets=[ll.url], heartbeat=1,
+                       extra_mod_conf=snap_conf(gsnap) + '\ndrop-hold: 60') as kg:
+                wait_until(lambda: mod_stats(kg).get('lainlet[publishes]', 0) >= 1
+                           or kg.log().count('held back') > 0, 5)
+                time.sleep(0.3)
+                kept = a_of(kg, 'web-3.hello.lain') == ('NOERROR', ['172.20.3.10'])
+                tap.ok(kept and 'held back' in kg.log(),
+                       'restart from snapshot, first coreinfo drops 14 of 15 containers: '
+                       'held back (web-3.hello.lain %s)' % (a_of(kg, 'web-3.hello.lain'),))
 
         # ---- (a) continued: age visible, answers kept, 30 s log line --------
         s2 = mod_stats(kd2)

@@ -10,6 +10,8 @@
 #include "snapshot.h"
 #include "tap.h"
 
+#define CLUSTER "http://lainlet.lain:9001"
+
 static void sample(rr_list_t *list)
 {
 	rr_list_init(list);
@@ -79,33 +81,42 @@ int main(void)
 	sample(&list);
 	uint32_t serial = 0;
 	int64_t mtime = 0;
+	bool other = true;
 	char why[128];
-	ok(snapshot_read(path, &back, &serial, &mtime, why, sizeof(why)) == KNOT_ENOENT,
-	   "no file: ENOENT");
-	ok(snapshot_write(path, &list, 77) == KNOT_EOK, "written");
-	ok(snapshot_read(path, &back, &serial, &mtime, why, sizeof(why)) == KNOT_EOK &&
-	   serial == 77, "read back with its serial");
+	ok(snapshot_read(path, CLUSTER, &other, &back, &serial, &mtime, why, sizeof(why)) ==
+	   KNOT_ENOENT, "no file: ENOENT");
+	ok(snapshot_write(path, CLUSTER, &list, 77) == KNOT_EOK, "written");
+	ok(snapshot_read(path, CLUSTER, &other, &back, &serial, &mtime, why, sizeof(why)) ==
+	   KNOT_EOK && serial == 77 && !other, "read back with its serial");
 	ok(same(&list, &back), "the same records, views and locations");
 	rr_list_clear(&back);
 
 	long len = file_size(path);
 	for (long off = 0; off < len; off += 7) {
-		ok(snapshot_write(path, &list, 77) == KNOT_EOK, "rewritten");
+		ok(snapshot_write(path, CLUSTER, &list, 77) == KNOT_EOK, "rewritten");
 		poke(path, off, 0x20);
-		int ret = snapshot_read(path, &back, &serial, &mtime, why, sizeof(why));
+		int ret = snapshot_read(path, CLUSTER, &other, &back, &serial, &mtime, why,
+		                        sizeof(why));
 		ok(ret == KNOT_EMALF && back.count == 0,
 		   "a byte changed at %ld: refused whole (%s)", off, why);
 	}
-	snapshot_write(path, &list, 77);
+	snapshot_write(path, CLUSTER, &list, 77);
 	if (truncate(path, len - 5) == 0) {
-		ok(snapshot_read(path, &back, &serial, &mtime, why, sizeof(why)) == KNOT_EMALF &&
-		   strstr(why, "truncated") != NULL, "truncated: refused (%s)", why);
+		ok(snapshot_read(path, CLUSTER, &other, &back, &serial, &mtime, why,
+		                 sizeof(why)) == KNOT_EMALF && strstr(why, "truncated") != NULL,
+		   "truncated: refused (%s)", why);
 	}
+	snapshot_write(path, "http://other:9001", &list, 77);
+	ok(snapshot_read(path, CLUSTER, &other, &back, &serial, &mtime, why, sizeof(why)) ==
+	   KNOT_EOK && other && back.count == list.count,
+	   "written with another cluster name: read, and told");
+	rr_list_clear(&back);
 	FILE *f = fopen(path, "w");
 	fputs("{\"not\": \"a snapshot\"}\n", f);
 	fclose(f);
-	ok(snapshot_read(path, &back, &serial, &mtime, why, sizeof(why)) == KNOT_EMALF &&
-	   strstr(why, "not a mod-lain snapshot") != NULL, "foreign file refused (%s)", why);
+	ok(snapshot_read(path, CLUSTER, &other, &back, &serial, &mtime, why, sizeof(why)) ==
+	   KNOT_EMALF && strstr(why, "not a mod-lain snapshot") != NULL,
+	   "foreign file refused (%s)", why);
 
 	rr_list_clear(&list);
 	unlink(path);

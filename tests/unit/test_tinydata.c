@@ -501,7 +501,7 @@ static void test_generic(void)
 	parse(":empty.example.com:99");
 	RR_IS_N(0, "empty.example.com", 99, 86400, "");
 
-	parse(":ok.example.com:251:x\n:ok.example.com:41:x\n:ok.example.com:1:x");
+	parse(":ok.example.com:251:x\n:ok.example.com:41:x\n:ok.example.com:1:abcd");
 	COUNT_IS(3);
 
 	struct {
@@ -519,6 +519,11 @@ static void test_generic(void)
 		{ ":x.example.com:65536:abc", "type 0 prohibited" },
 		{ ":x.example.com:65541:abc", "type 5 prohibited" },
 		{ ":x.example.com", "type 0 prohibited" },
+		// accepted by tinydns-data, but Knot cannot write it (§5: a bad line)
+		{ ":x.example.com:1:\\300\\000\\002", "rdata malformed for type 1" },
+		{ ":x.example.com:28:\\001\\002", "rdata malformed for type 28" },
+		{ ":x.example.com:33:junk", "rdata malformed for type 33" },
+		{ ":x.example.com:39:\\003abc", "rdata malformed for type 39" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		parse(bad[i].line);

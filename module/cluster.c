@@ -132,12 +132,21 @@ static void hold(cluster_t *c, cluster_source_t source, lainlet_data_t *data, ui
 	held->digest = h;
 }
 
+/*! \brief Drops what the guard holds back for a source, if anything. */
+static void unhold(cluster_t *c, cluster_source_t source)
+{
+	if (source <= CLUSTER_TINYDNS && c->held[source].active) {
+		lainlet_data_clear(&c->held[source].data);
+		c->held[source].active = false;
+	}
+}
+
 int cluster_apply(cluster_t *c, cluster_source_t source, const char *doc, size_t len,
                   uint64_t now)
 {
 	uint64_t h = digest(doc, len);
 	if (c->have[source] && c->digest[source] == h) {
-		c->held[source].active = false; // back to what is served
+		unhold(c, source); // back to what is served
 		return KNOT_EEXIST;
 	}
 	if (source == CLUSTER_DOMAIN || source == CLUSTER_DNS_IP) {
@@ -166,8 +175,7 @@ int cluster_apply(cluster_t *c, cluster_source_t source, const char *doc, size_t
 	if (c->held[source].active) {
 		lain_log(c->ctx.log, LOG_NOTICE, "%s: held document dropped, a normal one came",
 		         source_names[source]);
-		lainlet_data_clear(&c->held[source].data);
-		c->held[source].active = false;
+		unhold(c, source);
 	}
 	replace(c, source, &data);
 	c->have[source] = true;

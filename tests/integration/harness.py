@@ -45,6 +45,8 @@ SRCDIR = os.environ.get('MOD_LAIN_SRCDIR') or os.path.dirname(os.path.dirname(HE
 FIXTURES = os.path.join(SRCDIR, 'tests', 'fixtures')
 LAINLET_PY = os.path.join(HERE, 'lainlet.py')
 KEEP_TMP = os.environ.get('MOD_LAIN_KEEP_TMP', '') not in ('', '0')
+WRAPPER = os.environ.get('MOD_LAIN_KNOTD_WRAPPER', '').split()
+PRELOAD = os.environ.get('MOD_LAIN_KNOTD_PRELOAD', '')
 
 
 def _tool(env, name, extra_dirs=('/usr/sbin', '/sbin', '/usr/bin')):
@@ -632,8 +634,14 @@ class Knotd:
             self.port = free_port(self.listen)
         self.write_conf()
         self.outfile = os.path.join(self.tmp, 'knotd.out')
+        # MOD_LAIN_KNOTD_WRAPPER runs knotd under a tool (valgrind ...);
+        # MOD_LAIN_KNOTD_PRELOAD is LD_PRELOAD for knotd alone (an ASan runtime).
+        cmd = WRAPPER + [KNOTD, '-c', self.conf]
+        env = dict(os.environ)
+        if PRELOAD:
+            env['LD_PRELOAD'] = PRELOAD
         with open(self.outfile, 'wb') as out:
-            self.proc = subprocess.Popen([KNOTD, '-c', self.conf], stdin=subprocess.DEVNULL,
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, env=env,
                                          stdout=out, stderr=subprocess.STDOUT,
                                          preexec_fn=_pdeathsig)
 
@@ -659,8 +667,11 @@ class Knotd:
     def knotc(self, *args, timeout=10):
         """Runs knotc against this knotd; returns CompletedProcess (text, both streams)."""
         cmd = [KNOTC, '-c', self.conf, '-t', str(max(int(timeout), 1))] + [str(a) for a in args]
+        env = dict(os.environ)
+        if PRELOAD:  # knotc loads the module too
+            env['LD_PRELOAD'] = PRELOAD
         try:
-            return subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            return subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env,
                                   stderr=subprocess.STDOUT, timeout=timeout + 5,
                                   universal_newlines=True)
         except subprocess.TimeoutExpired as e:

@@ -96,6 +96,9 @@ static void test_fixture_cluster(void)
 	ok(strcmp(c.domain, "example.com") == 0, "domain is example.com (domains/ key ignored)");
 	ok(apply(&c, CLUSTER_COREINFO, "coreinfo.json") == KNOT_EEXIST,
 	   "identical document changes nothing");
+	ok(apply(&c, CLUSTER_DOMAIN, "config-domain.json") == KNOT_EEXIST &&
+	   apply(&c, CLUSTER_DNS_IP, "config-dns_ip.json") == KNOT_EEXIST,
+	   "identical config documents change nothing (regression: held[] overrun)");
 
 	rr_list_t all;
 	rr_list_init(&all);

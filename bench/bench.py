@@ -313,8 +313,27 @@ class Tinydns(Proc):
         super().__init__('tinydns', ['tinydns'], cpus, os.devnull, env=env)
 
 
-def ready(resolver, name, ip, timeout):
-    return wait_until(lambda: resolver.query(name, 'A')[1] == [ip], timeout, 0.1)
+def ready(resolver, name, ip, timeout, proc=None):
+    def check():
+        if proc is not None and not proc.alive():
+            raise RuntimeError('%s exited: %s' % (proc.name, proc.text()[-2000:]))
+        return resolver.query(name, 'A')[1] == [ip]
+    return wait_until_alive(check, timeout, 0.1)
+
+
+def wait_until_alive(fn, timeout, interval):
+    """wait_until, but a RuntimeError from fn (a process died) is raised."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            v = fn()
+        except RuntimeError:
+            raise
+        except Exception:           # noqa: BLE001 - polling
+            v = None
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(interval)
 
 
 # ---------------------------------------------------------------------------
@@ -473,8 +492,11 @@ class Bench:
                   cpus=cpus)
         tgt = meta['update_targets'][0]
         r = Resolver('127.0.0.1', k.port)
-        ok = wait_until(lambda: 'table published' in k.text(), 600, 0.1) and \
-            ready(r, tgt['name'], tgt['ip'], 30)
+        def published():
+            if not k.alive():
+                raise RuntimeError('knotd exited: %s' % k.text()[-2000:])
+            return 'table published' in k.text()
+        ok = wait_until_alive(published, 600, 0.1) and ready(r, tgt['name'], tgt['ip'], 30, k)
         r.close()
         if not ok:
             raise RuntimeError('knotd+mod-lain not ready:\n%s' % k.text()[-3000:])
@@ -486,7 +508,7 @@ class Bench:
         k = Knotd(self.work, tag, workers, zones=self.zones(meta), cpus=cpus)
         tgt = meta['update_targets'][0]
         r = Resolver('127.0.0.1', k.port)
-        ok = ready(r, tgt['name'], tgt['ip'], 600)
+        ok = ready(r, tgt['name'], tgt['ip'], 600, k)
         r.close()
         if not ok:
             raise RuntimeError('knotd (zone files) not ready:\n%s' % k.text()[-3000:])
@@ -498,7 +520,7 @@ class Bench:
         tdns = Tinydns(self.work, os.path.join(meta['dir'], 'tinydns'))
         tgt = meta['update_targets'][0]
         r = Resolver(TINY_IP, 53)
-        ok = ready(r, tgt['name'], tgt['ip'], 30)
+        ok = ready(r, tgt['name'], tgt['ip'], 30, tdns)
         r.close()
         if not ok:
             raise RuntimeError('tinydns not ready on %s:53' % TINY_IP)
@@ -513,7 +535,7 @@ class Bench:
         diff = []
         for name, qtype in lines:
             answers = {s: r.query(name, qtype) for s, r in resolvers.items()}
-            norm = {s: (a[0], a[1]) for s, a in answers.items()}
+            norm = {s: (a[0], tuple(a[1])) for s, a in answers.items()}
             if len(set(norm.values())) > 1:
                 diff.append({'q': '%s %s' % (name, qtype), 'answers': {
                     s: list(v) for s, v in norm.items()}})
@@ -535,8 +557,8 @@ class Bench:
         if tiny:
             servers['tinydns'] = (TINY_IP, 53)
         time.sleep(1)
-        m = re.findall(r'table published \(serial \d+, records (\d+), names (\d+), (\d+) kB, '
-                       r'build (\d+) us', mod.text())
+        m = re.findall(r'table published \(serial \d+, records (\d+), names (\d+), (\d+) kB',
+                       mod.text())
         mem = {'empty_rss_kb': empty_rss,
                'module_rss_kb': mod.status('VmRSS'), 'module_hwm_kb': mod.status('VmHWM'),
                'zone_rss_kb': zone.status('VmRSS'), 'zone_hwm_kb': zone.status('VmHWM'),
@@ -552,14 +574,21 @@ class Bench:
         log('M1 %s: answers compared: %s mismatches of %d' % (
             size, res['answers_agree']['mismatches'], res['answers_agree']['queries']))
         order = list(servers)
+        procs = {'module': mod, 'zonefile': zone, 'tinydns': tiny}
         for rnd in range(a.rounds):
             for s in order:
                 addr, port = servers[s]
+                c0 = procs[s].cpu_s()
                 r = dnsperf(addr, port, qfile, a.duration)
+                c1 = procs[s].cpu_s()
+                r['server_cpu_s'] = c1 - c0
+                r['server_us_per_query'] = ((c1 - c0) * 1e6 / r['completed']
+                                            if r['completed'] else None)
                 r['round'] = rnd + 1
                 res['runs'].setdefault(s, []).append(r)
-                log('M1 %s round %d %-8s %8.0f qps  avg %.3f ms  lost %s' % (
-                    size, rnd + 1, s, r['qps'] or 0, r['avg_lat_ms'], r['lost']))
+                log('M1 %s round %d %-8s %8.0f qps  avg %.3f ms  lost %s  server %.2f us/q' % (
+                    size, rnd + 1, s, r['qps'] or 0, r['avg_lat_ms'], r['lost'],
+                    r['server_us_per_query'] or -1))
         # latency at a fixed offered load every server sustains, per-query times (-v)
         for rnd in range(a.lat_rounds):
             for s in order:
@@ -576,6 +605,7 @@ class Bench:
                 'qps': med([r['qps'] for r in runs]),
                 'qps_all': [r['qps'] for r in runs],
                 'avg_lat_ms': med([r['avg_lat_ms'] for r in runs]),
+                'server_us_per_query': med([r['server_us_per_query'] for r in runs]),
                 'lost': sum(r['lost'] or 0 for r in runs),
                 'resp_bytes': med([r['resp_bytes'] for r in runs]),
                 'fixed_load_avg_ms': med([r['avg_lat_ms'] for r in lat]),
@@ -637,12 +667,18 @@ class Bench:
         cpu0 = mod.cpu_s()
         thr0 = mod.threads_ns()
         perf = None
-        rx_applied = re.compile(r'coreinfo \S+: update event id (\d+) applied \((\d+) bytes, '
-                                r'read (\d+) us\)')
+        # tolerant of fields added to these log lines
+        rx_applied = re.compile(r'coreinfo \S+: update event id (\d+) applied \((\d+) bytes'
+                                r'[^)\n]*?read (\d+) us')
         rx_pub = re.compile(r'table published \(serial (\d+), records (\d+), names (\d+), '
-                            r'(\d+) kB, build (\d+) us, publish (\d+) us\)')
-        for i in range(n_updates):
-            if a.perf and i == n_updates - a.perf_updates and shutil.which('perf'):
+                            r'(\d+) kB[^)\n]*?build (\d+) us[^)\n]*?publish (\d+) us')
+        cpu1 = thr1 = None
+        extra = a.perf_updates if a.perf and shutil.which('perf') else 0
+        for i in range(n_updates + extra):
+            if i == n_updates:
+                # the profiled updates come after the measured ones and are not counted
+                cpu1 = mod.cpu_s()
+                thr1 = mod.threads_ns()
                 pdata = os.path.join(self.work, 'perf-%s.data' % size)
                 perf = subprocess.Popen(['perf', 'record', '-e', 'cpu-clock', '-F', '2000',
                                          '-p', str(mod.pid), '-o', pdata],
@@ -696,15 +732,16 @@ class Bench:
                  'read_ms': int(ap.group(3)) / 1000 if ap else None,
                  'build_ms': int(pb.group(5)) / 1000 if pb else None,
                  'publish_ms': int(pb.group(6)) / 1000 if pb else None,
-                 'records': int(pb.group(2)) if pb else None}
+                 'records': int(pb.group(2)) if pb else None, 'profiled': i >= n_updates}
             res['updates'].append(u)
             if i < 3 or i % 10 == 9:
                 log('M2 %s update %d: e2e %.1f ms (send %.1f, read %s, build %s, publish %s)'
                     % (size, i + 1, u['e2e_ms'] or -1, u['send_ms'], u['read_ms'],
                        u['build_ms'], u['publish_ms']))
             time.sleep(a.update_gap)
-        cpu1 = mod.cpu_s()
-        thr1 = mod.threads_ns()
+        if cpu1 is None:
+            cpu1 = mod.cpu_s()
+            thr1 = mod.threads_ns()
         if perf is not None:
             perf.send_signal(signal.SIGINT)
             try:
@@ -716,7 +753,7 @@ class Bench:
                                            mod.pid)
         stop_sampler.set()
         st.join(2)
-        done = [u for u in res['updates'] if u['e2e_ms'] is not None]
+        done = [u for u in res['updates'] if u['e2e_ms'] is not None and not u['profiled']]
         deltas = sorted(((thr1.get(tid, 0) - thr0.get(tid, 0)), tid) for tid in thr1)
         k = max(len(done), 1)
         res['cpu_ms_per_update'] = (cpu1 - cpu0) * 1000 / k
@@ -753,15 +790,19 @@ class Bench:
         self.save()
 
     def perf_report(self, pdata, pid):
-        try:
-            p = subprocess.run(['perf', 'report', '-i', pdata, '--stdio', '--no-children',
-                                '--sort', 'dso,symbol', '--percent-limit', '0.8'],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=300)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        lines = [l for l in p.stdout.decode('utf-8', 'replace').splitlines()
-                 if l.strip() and not l.startswith('#')]
-        return lines[:40]
+        """Flat profiles of knotd during the last updates: by library, then by symbol."""
+        out = {}
+        for key, sort in (('by_dso', 'dso'), ('by_symbol', 'dso,symbol')):
+            try:
+                p = subprocess.run(['perf', 'report', '-i', pdata, '--stdio', '--no-children',
+                                    '--sort', sort, '--percent-limit', '1'],
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                   timeout=300)
+            except (OSError, subprocess.TimeoutExpired):
+                return None
+            out[key] = [l.rstrip() for l in p.stdout.decode('utf-8', 'replace').splitlines()
+                        if l.strip() and not l.startswith('#')][:30]
+        return out
 
     # -- measurement 4 -------------------------------------------------------
     def m4(self, size):
@@ -778,63 +819,92 @@ class Bench:
         for rnd in range(a.rounds):
             for mode in ('idle', 'churn'):
                 stop = threading.Event()
-                stats = {'updates': 0, 'stale': 0, 'not_seen': 0, 'checks': 0,
-                         'seen_ms': [], 'late': 0}
+                stats = {'updates': 0, 'stale': 0, 'checks': 0, 'late': 0, 'seen_ms': []}
+                # per name: [(ip, version, t_posted)], highest version answered so far
+                versions = {}
+                max_seen = {}
+                recent = []
+                lock = threading.Lock()
                 mark = mod.log_size()
 
-                def churn():
-                    r = Resolver('127.0.0.1', mod.port, timeout=0.5)
-                    history = []
-                    nxt = time.monotonic() + 0.5
+                def updater():
+                    nxt = time.monotonic() + 0.3
                     while not stop.is_set():
                         now = time.monotonic()
                         if now < nxt:
                             time.sleep(min(nxt - now, 0.05))
                             continue
+                        if now > nxt + 0.5:
+                            stats['late'] += 1      # fell behind the schedule
                         nxt += 1.0 / a.churn_rate
                         i = counter[0]
                         counter[0] += 1
                         t = targets[i % len(targets)]
+                        name = t['name']
                         new_ip = '172.%d.255.%d' % (20 + (i // 254) % 10, i % 254 + 1)
                         try:
-                            ll.ctl('/_ctl/setip?old=%s&new=%s' % (current[t['name']], new_ip),
+                            ll.ctl('/_ctl/setip?old=%s&new=%s' % (current[name], new_ip),
                                    timeout=10)
                         except Exception:   # noqa: BLE001
                             continue
-                        t0 = time.monotonic()
-                        current[t['name']] = new_ip
+                        with lock:
+                            current[name] = new_ip
+                            versions.setdefault(name, [(t['ip'], 0, 0.0)]).append(
+                                (new_ip, i + 1, time.monotonic()))
+                            if name in recent:
+                                recent.remove(name)
+                            recent.append(name)
+                            del recent[:-5]
                         stats['updates'] += 1
-                        seen = wait_until(lambda: r.query(t['name'], 'A')[1] == [new_ip],
-                                          1.0, 0.001)
-                        if seen:
-                            stats['seen_ms'].append((time.monotonic() - t0) * 1000)
-                        else:
-                            stats['not_seen'] += 1
-                        # answers never go back to an older table
-                        history.append(t['name'])
-                        for name in history[-5:]:
+
+                def checker():
+                    # answers never go back: once version v of a name was answered,
+                    # an older address of it is a stale answer
+                    r = Resolver('127.0.0.1', mod.port, timeout=0.5)
+                    seen_versions = set()
+                    while not stop.is_set():
+                        with lock:
+                            names = list(recent)
+                        for name in names:
+                            _, ans = r.query(name, 'A')
+                            now = time.monotonic()
+                            with lock:
+                                hist = list(versions[name])
+                            v = max((ver for ip, ver, _ in hist if ans == [ip]), default=None)
+                            if v is None:
+                                continue
                             stats['checks'] += 1
-                            if r.query(name, 'A')[1] != [current[name]]:
+                            if v < max_seen.get(name, 0):
                                 stats['stale'] += 1
-                        if time.monotonic() > nxt + 1.0:
-                            stats['late'] += 1
+                            else:
+                                max_seen[name] = v
+                            if v not in seen_versions and v > 0:
+                                seen_versions.add(v)
+                                t_post = [tp for ip, ver, tp in hist if ver == v][0]
+                                stats['seen_ms'].append((now - t_post) * 1000)
+                        time.sleep(0.002)
                     r.close()
-                th = None
+                ths = []
                 if mode == 'churn':
-                    th = threading.Thread(target=churn, daemon=True)
-                    th.start()
+                    ths = [threading.Thread(target=updater, daemon=True),
+                           threading.Thread(target=checker, daemon=True)]
+                    for th in ths:
+                        th.start()
                 run = dnsperf('127.0.0.1', mod.port, qfile, a.duration)
                 stop.set()
-                if th:
+                for th in ths:
                     th.join(15)
                 run['round'] = rnd + 1
                 run['publishes'] = len(rx_pub.findall(mod.text(mark)))
                 if mode == 'churn':
                     sm = stats.pop('seen_ms')
+                    stats['seen'] = len(sm)
                     stats['seen_p50_ms'] = pct(sm, 50)
                     stats['seen_p99_ms'] = pct(sm, 99)
                     run['churn'] = stats
                 res[mode].append(run)
+                if mode == 'churn':
+                    time.sleep(2)       # let the watcher catch up before the next idle run
                 log('M4 %s round %d %-5s %8.0f qps lost %s errors %s publishes %d %s' % (
                     size, rnd + 1, mode, run['qps'] or 0, run['lost'], run['errors'],
                     run['publishes'], run.get('churn', '')))
@@ -849,7 +919,8 @@ class Bench:
         res['summary']['churn_publishes'] = sum(r['publishes'] for r in res['churn'])
         res['summary']['stale'] = sum(c['stale'] for c in ch)
         res['summary']['stale_checks'] = sum(c['checks'] for c in ch)
-        res['summary']['not_seen_1s'] = sum(c['not_seen'] for c in ch)
+        res['summary']['seen'] = sum(c['seen'] for c in ch)
+        res['summary']['late'] = sum(c['late'] for c in ch)
         res['summary']['updates_per_s'] = res['summary']['churn_updates'] / (
             a.duration * a.rounds)
         self.res['m4'][size] = res
@@ -871,14 +942,19 @@ class Bench:
                     mod = self.start_module('scale-mod-w%d' % w, meta, ll, w, cpus)
                     zone = self.start_zone('scale-zone-w%d' % w, meta, w, cpus)
                     for name, k in (('module', mod), ('zonefile', zone)):
+                        c0 = k.cpu_s()
                         r = dnsperf('127.0.0.1', k.port, qfile, a.duration)
+                        r['server_us_per_query'] = ((k.cpu_s() - c0) * 1e6 / r['completed']
+                                                    if r['completed'] else None)
                         runs.setdefault('%s-w%d' % (name, w), []).append(r)
                         log('M5 %s %s round %d %s w%d %8.0f qps' % (
                             size, layout, rnd + 1, name, w, r['qps'] or 0))
                     mod.stop()
                     zone.stop()
             res[layout] = {'cpus': cpus, 'runs': runs,
-                           'summary': {k: med([r['qps'] for r in v]) for k, v in runs.items()}}
+                           'summary': {k: med([r['qps'] for r in v]) for k, v in runs.items()},
+                           'us_per_query': {k: med([r['server_us_per_query'] for r in v])
+                                            for k, v in runs.items()}}
             self.res['m5'][size] = res
             self.save()
         ll.stop()

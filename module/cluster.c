@@ -61,15 +61,24 @@ void cluster_clear(cluster_t *c)
 	memset(c->digest, 0, sizeof(c->digest));
 }
 
-/*! \brief 64-bit FNV-1a of a document, to skip identical ones. */
+/*!
+ * \brief 64-bit hash of a document, to skip identical ones: FNV-style
+ *        multiply-xor over 8-byte words (a byte at a time costs ~70 ms on 70 MB).
+ */
 static uint64_t digest(const char *doc, size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ULL ^ len;
-	for (size_t i = 0; i < len; i++) {
-		h ^= (uint8_t)doc[i];
-		h *= 0x100000001b3ULL;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t word;
+		memcpy(&word, doc + i, 8);
+		h = (h ^ word) * 0x100000001b3ULL;
+		h ^= h >> 29;
 	}
-	return h;
+	for (; i < len; i++) {
+		h = (h ^ (uint8_t)doc[i]) * 0x100000001b3ULL;
+	}
+	return h ^ (h >> 32);
 }
 
 size_t cluster_source_records(const cluster_t *c, cluster_source_t source)

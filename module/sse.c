@@ -17,6 +17,12 @@
 #define SSE_BUF_START 4096
 
 /*!
+ * \brief Largest buffer kept between events: a multi-MB document's buffer is
+ *        given back once the event is handled, not held for the stream's life.
+ */
+#define SSE_BUF_KEEP (256 * 1024)
+
+/*!
  * \brief Room a line gets over max_data for its field name ("data: ").
  *
  * It is also how much of an over-long line is kept: enough for the field
@@ -57,9 +63,20 @@ static int buf_reserve(char **buf, size_t *cap, size_t need, size_t max)
 	return KNOT_EOK;
 }
 
-/*! \brief Forgets the fields of the event being assembled (keeps the buffers). */
+/*! \brief Frees a buffer that grew over SSE_BUF_KEEP (its content is consumed). */
+static void buf_shrink(char **buf, size_t *cap)
+{
+	if (*cap > SSE_BUF_KEEP) {
+		free(*buf);
+		*buf = NULL;
+		*cap = 0;
+	}
+}
+
+/*! \brief Forgets the fields of the event being assembled (keeps small buffers). */
 static void event_clear(sse_t *p)
 {
+	buf_shrink(&p->data, &p->data_cap);
 	p->data_len = 0;
 	p->has_data = false;
 	p->oversize = false;
@@ -216,7 +233,9 @@ static int line_end(sse_t *p, const uint8_t *buf, size_t len)
 	size_t line_len = p->line_len;
 	p->line_len = 0;
 	p->line_over = false;
-	return line_done(p, p->line, line_len, over);
+	ret = line_done(p, p->line, line_len, over);
+	buf_shrink(&p->line, &p->line_cap);
+	return ret;
 }
 
 void sse_init(sse_t *p, size_t max_data, sse_event_f on_event, void *arg)

@@ -343,7 +343,11 @@ table_t *table_build(const rr_list_t *list, uint32_t serial)
 	}
 	atomic_init(&t->refs, 1);
 	t->serial = serial;
+	// Names are about the records plus their ancestors: start at 4 slots a record.
 	t->slot_mask = 1023;
+	while (t->slot_mask < list->count * 4 && t->slot_mask < (1U << 30)) {
+		t->slot_mask = t->slot_mask * 2 + 1;
+	}
 	t->slots = calloc(t->slot_mask + 1, sizeof(*t->slots));
 	if (t->slots == NULL) {
 		goto fail;

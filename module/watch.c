@@ -2,6 +2,7 @@
  * \file
  * \brief The watcher thread: curl multi over lainlet's event streams (curl lives here only).
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <signal.h>
@@ -25,6 +26,8 @@
 #define HEALTHY_MS 10000
 /*! \brief How often a stream that stays down is logged. */
 #define DOWN_LOG_MS 30000
+/*! \brief Documents from this size on are followed by a malloc_trim(). */
+#define TRIM_MIN_DOCUMENT (1024 * 1024)
 /*! \brief How often the data file is looked at. */
 #define FILE_CHECK_MS 1000
 /*! \brief Longest wait in one poll, so stop and deadlines are seen. */
@@ -68,6 +71,7 @@ struct watch {
 	atomic_bool stop;         /*!< Set by watch_stop. */
 	cluster_t cluster;        /*!< Latest documents. */
 	bool dirty;               /*!< The cluster changed since the last publish. */
+	bool trim;                /*!< A large document was read: return memory. */
 	bool synced_once;         /*!< The first complete sync was logged. */
 	uint32_t serial;          /*!< Last serial published. */
 	uint64_t started;         /*!< When the thread started (ms). */
@@ -134,6 +138,7 @@ static void on_document(stream_t *s, const sse_event_t *ev)
 	}
 	uint64_t start = now_us();
 	int ret = cluster_apply(&w->cluster, s->source, ev->data, ev->data_len, start / 1000);
+	w->trim |= ev->data_len >= TRIM_MIN_DOCUMENT;
 	if (ret == KNOT_EOK) {
 		w->dirty = true;
 		count(w, WATCH_DOCS_APPLIED);
@@ -492,6 +497,10 @@ static void *watch_main(void *arg)
 			w->dirty = true;
 		}
 		publish(w);
+		if (w->trim) { // give the freed parse tree of a big document back to the system
+			malloc_trim(0);
+			w->trim = false;
+		}
 		write_snapshot(w, false);
 		track_sync(w);
 		if (atomic_load(&w->stop)) {

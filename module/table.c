@@ -113,33 +113,94 @@ static int32_t node_add(table_t *t, const knot_dname_t *owner)
 	return n;
 }
 
-/*! \brief Sort context: records are ordered by owner, type, view, appearance. */
+/*! \brief Order of the records of one name: type, view, appearance. */
 static int rr_order(const void *a, const void *b, void *arg)
 {
 	const rr_list_t *list = arg;
 	const rr_t *x = &list->rrs[*(const uint32_t *)a];
 	const rr_t *y = &list->rrs[*(const uint32_t *)b];
-	const knot_dname_t *ox = rr_owner(list, x), *oy = rr_owner(list, y);
-	size_t lx = x->rdata - x->owner, ly = y->rdata - y->owner; // rdata follows the owner
-	int cmp = memcmp(ox, oy, lx < ly ? lx : ly);
-	if (cmp != 0 || lx != ly) {
-		return cmp != 0 ? cmp : (lx < ly ? -1 : 1);
-	}
 	if (x->type != y->type) {
 		return x->type < y->type ? -1 : 1;
 	}
-	cmp = memcmp(&x->view, &y->view, sizeof(x->view));
+	int cmp = memcmp(&x->view, &y->view, sizeof(x->view));
 	if (cmp != 0) {
 		return cmp;
 	}
 	return x->seq < y->seq ? -1 : (x->seq > y->seq);
 }
 
-/*! \brief True when two records belong to one rrset. */
-static bool same_rrset(const rr_list_t *list, const rr_t *x, const rr_t *y)
+/*!
+ * \brief Groups the records by owner without sorting names: every owner gets
+ *        its node through the hash index (in order of first appearance), then a
+ *        counting sort puts each node's records together, ordered by rr_order.
+ *
+ * \param order  Out: record indices grouped by node.
+ * \param start  Out: node n's records are order[start[n]] .. order[start[n + 1] - 1].
+ */
+static int group_records(table_t *t, const rr_list_t *list, uint32_t *order, uint32_t **start)
 {
-	return x->type == y->type && memcmp(&x->view, &y->view, sizeof(x->view)) == 0 &&
-	       knot_dname_is_equal(rr_owner(list, x), rr_owner(list, y));
+	uint32_t *node_of = malloc((list->count + 1) * sizeof(*node_of));
+	if (node_of == NULL) {
+		return KNOT_ENOMEM;
+	}
+	for (size_t i = 0; i < list->count; i++) {
+		const rr_t *rr = &list->rrs[i];
+		const knot_dname_t *owner = rr_owner(list, rr);
+		int32_t n = index_find(t, owner, rr->rdata - rr->owner);
+		if (n < 0 && (n = node_add(t, owner)) < 0) { // owner copied in later
+			free(node_of);
+			return n;
+		}
+		node_of[i] = n;
+	}
+	*start = calloc(t->node_count + 2, sizeof(**start));
+	if (*start == NULL) {
+		free(node_of);
+		return KNOT_ENOMEM;
+	}
+	uint32_t *pos = *start + 1;
+	for (size_t i = 0; i < list->count; i++) {
+		pos[node_of[i]]++;
+	}
+	for (uint32_t n = 1; n <= t->node_count; n++) {
+		pos[n] += pos[n - 1];
+	}
+	// pos[n] is the end of node n: place backwards, keeping appearance order;
+	// pos[n] ends at the start of node n, one place above where start wants it.
+	for (size_t i = list->count; i-- > 0;) {
+		order[--pos[node_of[i]]] = i;
+	}
+	memmove(*start, pos, t->node_count * sizeof(**start));
+	(*start)[t->node_count] = list->count;
+	free(node_of);
+	for (uint32_t n = 0; n < t->node_count; n++) {
+		uint32_t from = (*start)[n], to = (*start)[n + 1];
+		if (to - from > 1) {
+			qsort_r(order + from, to - from, sizeof(*order), rr_order, (void *)list);
+		}
+	}
+	return KNOT_EOK;
+}
+
+/*! \brief Copies the owners of the record nodes into the table's own memory. */
+static int own_names(table_t *t)
+{
+	size_t names = 0;
+	for (uint32_t n = 0; n < t->node_count; n++) {
+		names += t->nodes[n].owner_len;
+	}
+	t->names = malloc(names + 1);
+	if (t->names == NULL) {
+		return KNOT_ENOMEM;
+	}
+	for (uint32_t n = 0; n < t->node_count; n++) {
+		table_node_t *node = &t->nodes[n];
+		uint8_t *copy = t->names + t->names_len;
+		memcpy(copy, node->owner, node->owner_len);
+		node->owner = copy;
+		t->names_len += node->owner_len;
+	}
+	return KNOT_EOK;
 }
 
 /*! \brief Writes the serial into an SOA rdata (after mname and rname). */
@@ -156,6 +217,50 @@ static void soa_set_serial(knot_rdata_t *rd, uint32_t serial)
 	knot_wire_write_u32(rd->data + mname + rname, serial);
 }
 
+/*! \brief True when two records of one name belong to one rrset. */
+static bool same_rrset(const rr_t *x, const rr_t *y)
+{
+	return x->type == y->type && memcmp(&x->view, &y->view, sizeof(x->view)) == 0;
+}
+
+/*! \brief Starts a new rrset at the node for the record's type and view. */
+static table_rrset_t *rrset_add(table_t *t, table_node_t *node, const rr_t *rr)
+{
+	static const rr_view_t none;
+	table_rrset_t *set = &t->rrsets[t->rrset_count++];
+	set->type = rr->type;
+	set->kind = rr->kind;
+	set->view = rr->view;
+	set->rrs.rdata = (knot_rdata_t *)(t->rdata + t->rdata_len);
+	node->rrset_count++;
+	if (rr->type == KNOT_RRTYPE_NS) {
+		node->flags |= TABLE_NODE_NS;
+	} else if (rr->type == KNOT_RRTYPE_SOA) {
+		node->flags |= TABLE_NODE_SOA;
+	}
+	if (memcmp(&rr->view, &none, sizeof(none)) != 0) {
+		node->flags |= TABLE_NODE_VIEWS;
+	}
+	return set;
+}
+
+/*! \brief Appends a record's rdata to the rrset begun last. */
+static void rrset_put(table_t *t, table_rrset_t *set, const rr_t *rr, const uint8_t *rdata)
+{
+	knot_rdata_t *rd = (knot_rdata_t *)(t->rdata + t->rdata_len);
+	knot_rdata_init(rd, rr->rdlen, rdata);
+	if (rr->type == KNOT_RRTYPE_SOA && (rr->flags & RR_FLAG_AUTO_SERIAL)) {
+		soa_set_serial(rd, t->serial);
+	}
+	t->rdata_len += knot_rdata_size(rr->rdlen);
+	set->rrs.count++;
+	set->rrs.size += knot_rdata_size(rr->rdlen);
+	set->ttl = rr->ttl;
+	t->records++;
+	t->by_kind[rr->kind < RR_KIND_COUNT ? rr->kind : RR_KIND_STATIC]++;
+}
+
+
 /*!
  * \brief Rank of a record's kind where several kinds share a name: operators'
  *        lines, then portals, proc names, app names.
@@ -170,23 +275,16 @@ static int kind_rank(uint8_t kind)
 	}
 }
 
-/*! \brief End of the records of one owner; mixed = they are of different ranks. */
-static size_t owner_group(const rr_list_t *list, const uint32_t *order, size_t start,
-                          bool *mixed)
+/*! \brief True when the records of a name are of different ranks. */
+static bool mixed_ranks(const rr_list_t *list, const uint32_t *order, size_t start, size_t end)
 {
-	const rr_t *first = &list->rrs[order[start]];
-	const knot_dname_t *owner = rr_owner(list, first);
-	int rank = kind_rank(first->kind);
-	size_t end = start + 1;
-	*mixed = false;
-	for (; end < list->count; end++) {
-		const rr_t *rr = &list->rrs[order[end]];
-		if (!knot_dname_is_equal(rr_owner(list, rr), owner)) {
-			break;
+	int rank = kind_rank(list->rrs[order[start]].kind);
+	for (size_t i = start + 1; i < end; i++) {
+		if (kind_rank(list->rrs[order[i]].kind) != rank) {
+			return true;
 		}
-		*mixed |= kind_rank(rr->kind) != rank;
 	}
-	return end;
+	return false;
 }
 
 /*!
@@ -207,85 +305,40 @@ static bool shadowed(const rr_list_t *list, const uint32_t *order, size_t start,
 	return false;
 }
 
-/*! \brief Groups the sorted records into nodes and rrsets. */
-static int load_records(table_t *t, const rr_list_t *list, const uint32_t *order)
+/*! \brief Makes the rrsets of every node from its grouped records. */
+static int load_records(table_t *t, const rr_list_t *list, const uint32_t *order,
+                        const uint32_t *start)
 {
-	// Sizes first: one allocation for names, one for rdata.
-	size_t names = 0, rdata = 0;
+	size_t rdata = 0;
 	for (size_t i = 0; i < list->count; i++) {
-		const rr_t *rr = &list->rrs[order[i]];
-		rdata += knot_rdata_size(rr->rdlen);
-		if (i == 0 || !knot_dname_is_equal(rr_owner(list, rr),
-		                                   rr_owner(list, &list->rrs[order[i - 1]]))) {
-			names += knot_dname_size(rr_owner(list, rr));
-		}
+		rdata += knot_rdata_size(list->rrs[i].rdlen);
 	}
-	t->names = malloc(names + 1);
 	t->rdata = malloc(rdata + 2);
 	t->rrsets = calloc(list->count + 1, sizeof(*t->rrsets));
-	if (t->names == NULL || t->rdata == NULL || t->rrsets == NULL) {
+	if (t->rdata == NULL || t->rrsets == NULL) {
 		return KNOT_ENOMEM;
 	}
-
-	table_node_t *node = NULL;
-	table_rrset_t *set = NULL;
-	const rr_t *last = NULL;
-	size_t group_start = 0, group_end = 0;
-	bool mixed = false;
-	for (size_t i = 0; i < list->count; i++) {
-		const rr_t *rr = &list->rrs[order[i]];
-		const knot_dname_t *owner = rr_owner(list, rr);
-		if (i == group_end) {
-			group_start = i;
-			group_end = owner_group(list, order, i, &mixed);
-			size_t len = knot_dname_size(owner);
-			uint8_t *copy = t->names + t->names_len;
-			memcpy(copy, owner, len);
-			t->names_len += len;
-			int32_t n = node_add(t, copy);
-			if (n < 0) {
-				return n;
+	for (uint32_t n = 0; n < t->node_count; n++) {
+		table_node_t *node = &t->nodes[n];
+		node->rrsets = t->rrsets + t->rrset_count;
+		node->flags |= TABLE_NODE_DATA;
+		bool mixed = mixed_ranks(list, order, start[n], start[n + 1]);
+		table_rrset_t *set = NULL;
+		const rr_t *last = NULL;
+		for (size_t i = start[n]; i < start[n + 1]; i++) {
+			const rr_t *rr = &list->rrs[order[i]];
+			if (mixed && shadowed(list, order, start[n], start[n + 1], rr)) {
+				continue; // hidden by a record of a higher rank at the same name
 			}
-			node = &t->nodes[n];
-			node->rrsets = t->rrsets + t->rrset_count;
-			node->flags |= TABLE_NODE_DATA;
-			set = NULL;
-		}
-		if (mixed && shadowed(list, order, group_start, group_end, rr)) {
-			continue; // hidden by a record of a higher rank at the same name
-		}
-		if (rr->type == KNOT_RRTYPE_SOA && set != NULL && same_rrset(list, rr, last)) {
-			continue; // one SOA per name and view: the first one wins
-		}
-		if (set == NULL || !same_rrset(list, rr, last)) {
-			set = &t->rrsets[t->rrset_count++];
-			set->type = rr->type;
-			set->kind = rr->kind;
-			set->view = rr->view;
-			set->rrs.rdata = (knot_rdata_t *)(t->rdata + t->rdata_len);
-			node->rrset_count++;
-			if (rr->type == KNOT_RRTYPE_NS) {
-				node->flags |= TABLE_NODE_NS;
-			} else if (rr->type == KNOT_RRTYPE_SOA) {
-				node->flags |= TABLE_NODE_SOA;
+			if (rr->type == KNOT_RRTYPE_SOA && set != NULL && same_rrset(rr, last)) {
+				continue; // one SOA per name and view: the first one wins
 			}
-			static const rr_view_t none;
-			if (memcmp(&rr->view, &none, sizeof(none)) != 0) {
-				node->flags |= TABLE_NODE_VIEWS;
+			if (set == NULL || !same_rrset(rr, last)) {
+				set = rrset_add(t, node, rr);
 			}
+			rrset_put(t, set, rr, rr_rdata(list, rr));
+			last = rr;
 		}
-		knot_rdata_t *rd = (knot_rdata_t *)(t->rdata + t->rdata_len);
-		knot_rdata_init(rd, rr->rdlen, rr_rdata(list, rr));
-		if (rr->type == KNOT_RRTYPE_SOA && (rr->flags & RR_FLAG_AUTO_SERIAL)) {
-			soa_set_serial(rd, t->serial);
-		}
-		t->rdata_len += knot_rdata_size(rr->rdlen);
-		set->rrs.count++;
-		set->rrs.size += knot_rdata_size(rr->rdlen);
-		set->ttl = rr->ttl;
-		t->records++;
-		t->by_kind[rr->kind < RR_KIND_COUNT ? rr->kind : RR_KIND_STATIC]++;
-		last = rr;
 	}
 	return KNOT_EOK;
 }
@@ -338,6 +391,7 @@ table_t *table_build(const rr_list_t *list, uint32_t serial)
 {
 	table_t *t = calloc(1, sizeof(*t));
 	uint32_t *order = malloc((list->count + 1) * sizeof(*order));
+	uint32_t *start = NULL;
 	if (t == NULL || order == NULL) {
 		goto fail;
 	}
@@ -352,11 +406,8 @@ table_t *table_build(const rr_list_t *list, uint32_t serial)
 	if (t->slots == NULL) {
 		goto fail;
 	}
-	for (size_t i = 0; i < list->count; i++) {
-		order[i] = i;
-	}
-	qsort_r(order, list->count, sizeof(*order), rr_order, (void *)list);
-	if (load_records(t, list, order) != KNOT_EOK || link_nodes(t) != KNOT_EOK) {
+	if (group_records(t, list, order, &start) != KNOT_EOK || own_names(t) != KNOT_EOK ||
+	    load_records(t, list, order, start) != KNOT_EOK || link_nodes(t) != KNOT_EOK) {
 		goto fail;
 	}
 	if (list->loc_count > 0) {
@@ -369,9 +420,11 @@ table_t *table_build(const rr_list_t *list, uint32_t serial)
 		qsort(t->locs, t->loc_count, sizeof(*t->locs), loc_order);
 	}
 	free(order);
+	free(start);
 	return t;
 fail:
 	free(order);
+	free(start);
 	table_free(t);
 	return NULL;
 }

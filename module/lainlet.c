@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "jarena.h"
 #include "lainlet.h"
 #include "tinydata.h"
 
@@ -292,7 +293,7 @@ static void apps_unique(rr_list_t *apps)
 	apps->count = kept;
 }
 
-int lainlet_coreinfo(const lainlet_ctx_t *ctx, const char *doc, size_t len,
+static int read_coreinfo(const lainlet_ctx_t *ctx, const char *doc, size_t len,
                      lainlet_data_t *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -364,7 +365,7 @@ static int read_portal(const lainlet_ctx_t *ctx, bad_items_t *bad, const char *p
 	return ret;
 }
 
-int lainlet_depends(const lainlet_ctx_t *ctx, const char *doc, size_t len,
+static int read_depends(const lainlet_ctx_t *ctx, const char *doc, size_t len,
                     lainlet_data_t *data)
 {
 	memset(data, 0, sizeof(*data));
@@ -402,7 +403,7 @@ static void bad_line(void *arg, const char *source, unsigned line, const char *r
 	bad_item(arg, "%s line %u (%s)", source, line, reason);
 }
 
-int lainlet_tinydns(const lainlet_ctx_t *ctx, const char *doc, size_t len,
+static int read_tinydns(const lainlet_ctx_t *ctx, const char *doc, size_t len,
                     lainlet_data_t *data)
 {
 	memset(data, 0, sizeof(*data));
@@ -451,8 +452,8 @@ int lainlet_tinydns(const lainlet_ctx_t *ctx, const char *doc, size_t len,
 	return ret;
 }
 
-int lainlet_config_string(const char *doc, size_t len, const char *key, char *out,
-                          size_t out_len)
+static int read_string(const char *doc, size_t len, const char *key, char *out,
+                       size_t out_len)
 {
 	json_t *root = json_loadb(doc, len, 0, NULL);
 	if (!json_is_object(root)) {
@@ -472,4 +473,50 @@ int lainlet_config_string(const char *doc, size_t len, const char *key, char *ou
 	}
 	json_decref(root);
 	return ret;
+}
+
+/*
+ * The readers' entry points: each document's jansson values live in one arena
+ * (see jarena.h), made and released within the call.
+ */
+
+int lainlet_coreinfo(const lainlet_ctx_t *ctx, const char *doc, size_t len,
+                     lainlet_data_t *out)
+{
+	jarena_begin();
+	int ret = read_coreinfo(ctx, doc, len, out);
+	jarena_end();
+	return ret;
+}
+
+int lainlet_depends(const lainlet_ctx_t *ctx, const char *doc, size_t len,
+                    lainlet_data_t *out)
+{
+	jarena_begin();
+	int ret = read_depends(ctx, doc, len, out);
+	jarena_end();
+	return ret;
+}
+
+int lainlet_tinydns(const lainlet_ctx_t *ctx, const char *doc, size_t len,
+                    lainlet_data_t *out)
+{
+	jarena_begin();
+	int ret = read_tinydns(ctx, doc, len, out);
+	jarena_end();
+	return ret;
+}
+
+int lainlet_config_string(const char *doc, size_t len, const char *key, char *out,
+                          size_t out_len)
+{
+	jarena_begin();
+	int ret = read_string(doc, len, key, out, out_len);
+	jarena_end();
+	return ret;
+}
+
+void lainlet_init(void)
+{
+	jarena_install();
 }

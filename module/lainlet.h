@@ -24,6 +24,12 @@ typedef struct {
 	unsigned log_max;        /*!< Bad items logged one by one per document. */
 } lainlet_ctx_t;
 
+/*!
+ * \brief Sets the readers up (jansson's allocator); call once before any
+ *        thread reads documents.
+ */
+void lainlet_init(void);
+
 /*! \brief What a document gives. */
 typedef struct {
 	rr_list_t records;   /*!< Its records. */

@@ -57,6 +57,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1) {
 		return 0;
 	}
+	static bool ready;
+	if (!ready) {
+		lainlet_init();
+		ready = true;
+	}
 	lainlet_ctx_t ctx = { .ttl = 60, .log = NULL, .log_max = 5 };
 	cluster_guard_t guard = { .percent = 0 };
 	cluster_t c;

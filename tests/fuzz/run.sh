@@ -16,8 +16,7 @@ artifacts=${FUZZ_ARTIFACTS:-$tmp/artifacts}
 mkdir -p "$artifacts"
 deps="libknot jansson"
 flags="-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -I$src/module"
-core=""
-for c in rr sse tinydata lainlet cluster table answer snapshot; do core="$core $src/module/$c.c"; done
+core=$(sh "$src/tests/core-sources.sh" "$src")
 n=0
 failed=0
 total=0

@@ -356,6 +356,39 @@ class _Gen:
             self.add('%s%s:%s:%s%s' % (kind, on, self.ip('192.0.2') if rng.random() < .7
                                        else '', self.x_field(owner), self.meta('ns')), owner)
 
+    def specials(self):
+        """Rarer shapes: more than 8 A at a name, CNAME loops, a chain longer than the
+        9 CNAMEs an answer holds."""
+        rng = self.rng
+        z = rng.choice(self.zones)
+        if rng.random() < .35:
+            many = (b'many',) + z
+            for i in range(rng.randint(9, 14)):
+                meta = self.meta() if rng.random() < .3 else ''
+                self.add('+%s:10.9.%d.%d%s' % (name_text(many, rng), i // 4, i, meta), many)
+            self.extra_q.append(many)
+        if rng.random() < .3:
+            a, b = (b'loop1',) + z, (b'loop2',) + z
+            self.add('C%s:%s' % (name_text(a, rng), name_text(b, rng)), a)
+            self.add('C%s:%s' % (name_text(b, rng), name_text(a, rng)), b)
+            me = (b'self',) + z
+            self.add('C%s:%s' % (name_text(me, rng), name_text(me, rng)), me)
+            self.extra_q += [a, b, me]
+            self.cnames += [a, b, me]
+        if rng.random() < .3:
+            n = rng.randint(8, 12)
+            chain = [(b'ch%d' % i,) + z for i in range(n)]
+            for x, y in zip(chain, chain[1:]):
+                self.add('C%s:%s' % (name_text(x, rng), name_text(y, rng)), x)
+            end = chain[-1]
+            r = rng.random()
+            if r < .5:
+                self.add('+%s:%s' % (name_text(end, rng), self.ip()), end)
+            elif r < .75:
+                self.add("'%s:end" % name_text(end, rng), end)
+            self.extra_q += chain[:3]
+            self.cnames += chain[:-1]
+
     def text(self):
         rng = self.rng
         r = rng.random()
@@ -472,6 +505,7 @@ def generate(seed, number, now, lines=60, queries=150):
     for r in rules:
         g.lines.append(r)
     g.zone_lines()
+    g.specials()
     for _ in range(rng.randint(lines // 2, lines + lines // 2)):
         if rng.random() < .1:
             g.noise()

@@ -13,7 +13,7 @@ trap 'rm -rf "$tmp"' EXIT
 deps="libknot libcurl jansson liburcu"
 cflags="-g -O1 -fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE -I$src/module $(pkg-config --cflags $deps)"
 libs="$(pkg-config --libs $deps) -lpthread"
-core="rr sse tinydata lainlet cluster table answer snapshot"
+core=$(sh "$src/tests/core-sources.sh" "$src")
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export TSAN_OPTIONS=halt_on_error=1
@@ -25,10 +25,8 @@ failed=0
 build() {
 	name=$1 san=$2
 	shift 2
-	files=""
-	for c in $core; do files="$files $src/module/$c.c"; done
 	# shellcheck disable=SC2086
-	$CC $cflags -fsanitize=$san $files "$@" $libs -o "$tmp/$name" >"$tmp/$name.build" 2>&1
+	$CC $cflags -fsanitize=$san $core "$@" $libs -o "$tmp/$name" >"$tmp/$name.build" 2>&1
 }
 
 check() {

@@ -258,6 +258,7 @@ int main(int argc, char **argv)
 	if (fixtures == NULL) {
 		fixtures = argc > 1 ? argv[1] : "tests/fixtures";
 	}
+	lainlet_init();
 	test_fixture_cluster();
 	test_bad_items();
 	test_guard();

@@ -1,0 +1,9 @@
+#!/bin/sh
+# Prints the module's pure sources (all but the knotd and curl glue): what unit,
+# sanitizer and fuzz builds link. Usage: sh tests/core-sources.sh SRCDIR
+for f in "$1"/module/*.c; do
+	case "$(basename "$f")" in
+	lain.c|watch.c) ;;
+	*) printf '%s ' "$f" ;;
+	esac
+done

@@ -1,10 +1,13 @@
 #!/bin/sh
-# Installs what the tests need, builds, runs the whole test suite (make check)
-# and ends with a summary line: "N passed, N failed, N skipped".
+# Installs what the tests need, builds, runs the whole test suite (make check),
+# then `make distcheck` (the tarball builds, passes make check, installs and
+# uninstalls cleanly; MOD_LAIN_DISTCHECK=0 skips it), and ends with a summary
+# line: "N passed, N failed, N skipped".
 set -u
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh test || exit 1
 sh scripts/build.sh || exit 1
+rm -f tests/*/*.trs
 make -k check VERBOSE=1 >make-check.log 2>&1
 status=$?
 grep -E '^(PASS|FAIL|XFAIL|XPASS|SKIP|ERROR):' make-check.log || true
@@ -16,5 +19,16 @@ pass=$(cat tests/*/*.trs 2>/dev/null | grep -c '^:test-result: \(PASS\|XFAIL\)')
 fail=$(cat tests/*/*.trs 2>/dev/null | grep -c '^:test-result: \(FAIL\|XPASS\|ERROR\)')
 skip=$(cat tests/*/*.trs 2>/dev/null | grep -c '^:test-result: SKIP')
 [ $status -ne 0 ] && [ "$fail" -eq 0 ] && fail=1
+if [ "${MOD_LAIN_DISTCHECK:-1}" != 0 ]; then
+	if make distcheck >make-distcheck.log 2>&1; then
+		echo "PASS: make distcheck"
+		pass=$((pass + 1))
+	else
+		echo "FAIL: make distcheck (make-distcheck.log)"
+		grep -E '^(FAIL|ERROR):|Error|error:' make-distcheck.log | head -40
+		fail=$((fail + 1))
+		status=1
+	fi
+fi
 echo "$pass passed, $fail failed, $skip skipped"
 exit $status

@@ -570,7 +570,14 @@ static int watch_init(lain_ctx_t *ctx, knotd_mod_t *mod, const lain_log_t *log)
 static void lain_free(lain_ctx_t *ctx)
 {
 	instances_remove(ctx);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	watch_stop(ctx->watch);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (ctx->watch != NULL) {
+		knotd_mod_log(ctx->mod, LOG_INFO, "watcher stopped in %lld ms",
+		              (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	}
 	knotd_conf_free(&ctx->forwarders);
 	knotd_conf_free(&ctx->status_acl);
 	knot_dname_free(ctx->status_name, NULL);

@@ -335,6 +335,8 @@ class Lainlet:
         """SIGTERM by PID (lainlet exits cleanly), SIGKILL fallback; returns exit status."""
         if self.proc is not None and self.returncode is None:
             self.returncode = stop_process(self.proc, term_timeout=5.0)
+        if self.tmp:
+            self.last_log = self.log()  # what knotd logged up to its exit
         if self.tmp and not KEEP_TMP:
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None
@@ -566,6 +568,7 @@ class Knotd:
         self.proc = None
         self.tmp = None
         self.returncode = None
+        self.last_log = ''
 
     def __enter__(self):
         self.start()
@@ -717,6 +720,8 @@ class Knotd:
                     print('# knotd did not stop within %.0f s of knotc stop' % timeout,
                           flush=True)
             self.returncode = stop_process(self.proc, term_timeout=5.0)
+        if self.tmp:
+            self.last_log = self.log()  # what knotd logged up to its exit
         if self.tmp and not KEEP_TMP:
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None

@@ -480,31 +480,32 @@ static int read_string(const char *doc, size_t len, const char *key, char *out,
  * (see jarena.h), made and released within the call.
  */
 
+/*! \brief Runs a reader with its document's jansson values in an arena. */
+static int in_arena(lainlet_read_f read, const lainlet_ctx_t *ctx, const char *doc,
+                    size_t len, lainlet_data_t *out)
+{
+	jarena_begin();
+	int ret = read(ctx, doc, len, out);
+	jarena_end();
+	return ret;
+}
+
 int lainlet_coreinfo(const lainlet_ctx_t *ctx, const char *doc, size_t len,
                      lainlet_data_t *out)
 {
-	jarena_begin();
-	int ret = read_coreinfo(ctx, doc, len, out);
-	jarena_end();
-	return ret;
+	return in_arena(read_coreinfo, ctx, doc, len, out);
 }
 
 int lainlet_depends(const lainlet_ctx_t *ctx, const char *doc, size_t len,
                     lainlet_data_t *out)
 {
-	jarena_begin();
-	int ret = read_depends(ctx, doc, len, out);
-	jarena_end();
-	return ret;
+	return in_arena(read_depends, ctx, doc, len, out);
 }
 
 int lainlet_tinydns(const lainlet_ctx_t *ctx, const char *doc, size_t len,
                     lainlet_data_t *out)
 {
-	jarena_begin();
-	int ret = read_tinydns(ctx, doc, len, out);
-	jarena_end();
-	return ret;
+	return in_arena(read_tinydns, ctx, doc, len, out);
 }
 
 int lainlet_config_string(const char *doc, size_t len, const char *key, char *out,

@@ -155,6 +155,22 @@ def run(main):
 # ---------------------------------------------------------------------------
 # small helpers
 
+def fixture(name):
+    """A document of the sample cluster (tests/fixtures), parsed."""
+    with open(os.path.join(FIXTURES, name), encoding='utf-8') as f:
+        return json.load(f)
+
+
+def with_ip(core, group, instance, ip):
+    """A copy of a coreinfo document with one instance's first container moved to ip."""
+    import copy
+    doc = copy.deepcopy(core)
+    for pod in doc[group]['PodInfos']:
+        if pod['InstanceNo'] == instance:
+            pod['ContainerInfos'][0]['ContainerIp'] = ip
+    return doc
+
+
 def wait_until(fn, timeout, interval=0.02):
     """Calls fn() until it returns a true value (returned) or timeout seconds pass
     (the last false value is returned). Exceptions from fn count as false."""

@@ -32,6 +32,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from harness import fixture, with_ip  # noqa: E402
 from harness import (FIXTURES, Lainlet, QueryLoad, free_port, mod_stats,  # noqa: E402
                      proc_fds, proc_rss_kb, proc_tasks, query, wait_until)
 
@@ -64,10 +65,6 @@ class Knotd(harness.Knotd):
         return super().stop(timeout)
 
 
-def fixture(name):
-    with open(os.path.join(FIXTURES, name)) as f:
-        return json.load(f)
-
 
 def a_of(kd, name, rtype='A'):
     ans = query(kd.port, name, rtype, timeout=1.0)
@@ -77,13 +74,6 @@ def a_of(kd, name, rtype='A'):
 def answers_ok(kd, expect=EXPECT):
     return all(a_of(kd, n, t) == ('NOERROR', sorted(v)) for (n, t), v in expect.items())
 
-
-def with_ip(core, group, instance, ip):
-    doc = copy.deepcopy(core)
-    for pod in doc[group]['PodInfos']:
-        if pod['InstanceNo'] == instance:
-            pod['ContainerInfos'][0]['ContainerIp'] = ip
-    return doc
 
 
 def log_since(kd, mark):

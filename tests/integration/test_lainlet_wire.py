@@ -15,6 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from harness import fixture  # noqa: E402
 from harness import FIXTURES, Lainlet, SseClient, wait_until  # noqa: E402
 
 CORE = '/v2/coreinfowatcher'
@@ -23,10 +24,6 @@ DEPS = '/v2/depends'
 HEADER = (b'HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n'
           b'Vary: Accept-Encoding\r\n\r\n')
 
-
-def fixture(name):
-    with open(os.path.join(FIXTURES, name), encoding='utf-8') as f:
-        return json.load(f)
 
 
 def compact(obj):

@@ -16,6 +16,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from harness import fixture  # noqa: E402
 from harness import FIXTURES, Knotd, Lainlet, query, wait_until  # noqa: E402
 
 TTL = 60
@@ -45,10 +46,6 @@ class EcsKnotd(Knotd):
 
 # ---------------------------------------------------------------------------
 # documents
-
-def fixture(name):
-    with open(os.path.join(FIXTURES, name)) as f:
-        return json.load(f)
 
 
 def map_nodes(obj):

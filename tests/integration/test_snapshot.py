@@ -21,6 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from harness import fixture, with_ip  # noqa: E402
 from harness import (FIXTURES, Knotd, Lainlet, QueryLoad, free_port, mod_stats,  # noqa: E402
                      query, wait_until)
 
@@ -30,17 +31,6 @@ HEADER_LEN = 40                  # snapshot.c: magic, version, serial, records, 
                                  # payload length, checksum
 
 
-def fixture(name):
-    with open(os.path.join(FIXTURES, name)) as f:
-        return json.load(f)
-
-
-def with_ip(core, group, instance, ip):
-    doc = copy.deepcopy(core)
-    for pod in doc[group]['PodInfos']:
-        if pod['InstanceNo'] == instance:
-            pod['ContainerInfos'][0]['ContainerIp'] = ip
-    return doc
 
 
 def a_of(kd, name, rtype='A'):

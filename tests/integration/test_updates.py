@@ -9,6 +9,7 @@ import statistics
 import time
 
 import harness
+from harness import fixture, with_ip
 from harness import Knotd, Lainlet, query, wait_until
 
 CORE = '/v2/coreinfowatcher'
@@ -23,17 +24,6 @@ def ptr_of(kd, name):
     return [rr[3] for rr in query(kd.port, name, 'PTR', timeout=1.0).rrs('answer', 'PTR')]
 
 
-def fixture(name):
-    with open(os.path.join(harness.FIXTURES, name)) as f:
-        return json.load(f)
-
-
-def with_ip(core, group, instance, ip):
-    doc = copy.deepcopy(core)
-    for pod in doc[group]['PodInfos']:
-        if pod['InstanceNo'] == instance:
-            pod['ContainerInfos'][0]['ContainerIp'] = ip
-    return doc
 
 
 def main(tap):

@@ -43,19 +43,7 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
 # packages
-sh scripts/deps.sh build
-pkgs="dnsperf tinydns gnuplot-nox libcjson-dev libsimdjson-dev g++ python3"
-missing=""
-for p in $pkgs; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	echo "installing:$missing"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	# shellcheck disable=SC2086
-	apt-get install -y -qq --no-install-recommends $missing >/dev/null
-fi
+sh scripts/deps.sh bench
 if ! command -v perf >/dev/null 2>&1; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		linux-perf >/dev/null 2>&1 || echo "linux-perf not installed: no profile"

@@ -38,7 +38,12 @@ static int put_node(knot_pkt_t *pkt, const knot_dname_t *owner, uint16_t hint,
 {
 	uint32_t pos = 0;
 	const table_rrset_t *set;
+	bool soa = false;
 	while ((set = table_rrset_next(node, type, client, &pos)) != NULL) {
+		if (set->type == KNOT_RRTYPE_SOA && soa) {
+			continue; // one SOA per name: the first visible (file order)
+		}
+		soa |= set->type == KNOT_RRTYPE_SOA;
 		int ret = put_rrset(pkt, owner, hint, set, client, 0);
 		if (ret != KNOT_EOK) {
 			return ret;
@@ -187,21 +192,22 @@ static int write_chain(const table_t *table, knot_pkt_t *pkt, const knot_dname_t
 		    !table_has(node, qtype, client)) {
 			cname = table_rrset_next(node, KNOT_RRTYPE_CNAME, client, &pos);
 		}
+		int before = count;
 		if (cname == NULL) {
 			res->ret = put_node(pkt, owner, hint, node, qtype, client, &count,
 			                    &res->rr_kind);
 			// A name with no records of the type ends the chain with NODATA.
-			if (res->ret == KNOT_EOK && count == 0) {
+			if (res->ret == KNOT_EOK && count == before) {
 				found->status = TABLE_NODATA;
 			}
 			break;
 		}
-		res->ret = put_rrset(pkt, owner, hint, cname, client, 0);
+		// Every visible CNAME (views may give several, as tinydns); the first
+		// in file order is followed.
+		res->ret = put_node(pkt, owner, hint, node, KNOT_RRTYPE_CNAME, client, &count,
+		                    &res->rr_kind);
 		if (res->ret != KNOT_EOK) {
 			break;
-		}
-		if (count++ == 0) {
-			res->rr_kind = cname->kind;
 		}
 		knot_dname_storage_t target;
 		if (knot_dname_to_wire(target, cname->rrs.rdata->data, sizeof(target)) <= 0) {

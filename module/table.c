@@ -122,6 +122,10 @@ static int rr_order(const void *a, const void *b, void *arg)
 	if (x->type != y->type) {
 		return x->type < y->type ? -1 : 1;
 	}
+	if (x->type == KNOT_RRTYPE_SOA || x->type == KNOT_RRTYPE_CNAME) {
+		// First visible in file order wins: keep these in file order.
+		return x->seq < y->seq ? -1 : (x->seq > y->seq);
+	}
 	int cmp = memcmp(&x->view, &y->view, sizeof(x->view));
 	if (cmp != 0) {
 		return cmp;
@@ -575,9 +579,10 @@ void table_lookup(const table_t *t, const knot_dname_t *qname,
 		return;
 	}
 
-	// The apex: the first name at or above with a visible NS.
+	// The apex: the first non-wildcard name at or above with a visible NS.
 	const table_node_t *apex = closest;
-	while (!(apex->flags & TABLE_NODE_NS) || !table_has(apex, KNOT_RRTYPE_NS, client)) {
+	while (!(apex->flags & TABLE_NODE_NS) || (apex->flags & TABLE_NODE_WILDCARD) ||
+	       !table_has(apex, KNOT_RRTYPE_NS, client)) { // a wildcard's NS is data
 		apex = table_node(t, apex->parent);
 		if (apex == NULL) {
 			return;

@@ -81,6 +81,15 @@ static uint64_t digest(const char *doc, size_t len)
 	return h ^ (h >> 32);
 }
 
+size_t cluster_bytes(const cluster_t *c)
+{
+	size_t bytes = rr_list_bytes(&c->file.records);
+	for (int i = 0; i <= CLUSTER_TINYDNS; i++) {
+		bytes += rr_list_bytes(&c->data[i].records) + rr_list_bytes(&c->data[i].apps);
+	}
+	return bytes;
+}
+
 size_t cluster_source_records(const cluster_t *c, cluster_source_t source)
 {
 	if (source > CLUSTER_TINYDNS) {

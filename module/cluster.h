@@ -105,6 +105,9 @@ int cluster_apply_file(cluster_t *c, const char *path, const char *text, size_t 
  */
 bool cluster_tick(cluster_t *c, uint64_t now);
 
+/*! \brief Bytes of records the cluster keeps between updates (for the log). */
+size_t cluster_bytes(const cluster_t *c);
+
 /*! \brief Records of a source (for the guard's counts and tests). */
 size_t cluster_source_records(const cluster_t *c, cluster_source_t source);
 

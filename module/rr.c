@@ -86,6 +86,11 @@ int rr_list_add_loc(rr_list_t *list, const uint8_t *prefix, uint8_t len, const c
 	return KNOT_EOK;
 }
 
+size_t rr_list_bytes(const rr_list_t *list)
+{
+	return list->cap * sizeof(rr_t) + list->data_cap + list->loc_cap * sizeof(rr_loc_t);
+}
+
 int rr_list_append(rr_list_t *dst, const rr_list_t *src)
 {
 	for (size_t i = 0; i < src->count; i++) {

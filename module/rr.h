@@ -99,6 +99,9 @@ rr_t *rr_list_add(rr_list_t *list, const knot_dname_t *owner, uint16_t type,
 /*! \brief Appends a location rule; KNOT_EOK or KNOT_ENOMEM. */
 int rr_list_add_loc(rr_list_t *list, const uint8_t *prefix, uint8_t len, const char loc[2]);
 
+/*! \brief Bytes the list holds (allocated). */
+size_t rr_list_bytes(const rr_list_t *list);
+
 /*! \brief Appends every record and location rule of src to dst (keeping kind, view). */
 int rr_list_append(rr_list_t *dst, const rr_list_t *src);
 

@@ -161,6 +161,23 @@ def fixture(name):
         return json.load(f)
 
 
+# The sample cluster's nodes on loopback, so tests can query from a node's address.
+NODE_MAP = {'192.168.10.11': '127.0.10.11', '192.168.10.12': '127.0.10.12',
+            '192.168.10.13': '127.0.10.13'}
+
+
+def map_nodes(obj, mapping=None):
+    """Replaces the fixture's node IPs (NODE_MAP) wherever they occur as values."""
+    mapping = NODE_MAP if mapping is None else mapping
+    if isinstance(obj, dict):
+        return {k: map_nodes(v, mapping) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [map_nodes(v, mapping) for v in obj]
+    if isinstance(obj, str):
+        return mapping.get(obj, obj)
+    return obj
+
+
 def with_ip(core, group, instance, ip):
     """A copy of a coreinfo document with one instance's first container moved to ip."""
     import copy

@@ -13,6 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from harness import map_nodes
 from harness import FIXTURES, Knotd, Lainlet, dig, query, wait_until  # noqa: E402
 
 TTL = 60            # the module's `ttl` (generated records)
@@ -89,8 +90,6 @@ EXTRA_ROWS = [
 ]
 
 # node IPs as the tests can use them (127.0.0.0/8 only)
-NODE_MAP = {'192.168.10.11': '127.0.10.11', '192.168.10.12': '127.0.10.12',
-            '192.168.10.13': '127.0.10.13'}
 PORTAL_ROWS = [
     ('redis.hello.lain', '127.0.10.11', [A('redis.hello.lain.', '172.20.1.40')],
      'node1'),
@@ -177,16 +176,6 @@ def run_row(tap, port, name, rtype, exp, tcp=False, desc=None, src=None, todo=No
                   diag=probs + ['query: %s %s%s' % (name, rtype, ' from %s' % src if src
                                                     else ''), 'got: ' + a.summary()])
 
-
-def map_nodes(obj):
-    """Replaces the fixture's node IPs by 127.0.10.x wherever they occur as values."""
-    if isinstance(obj, dict):
-        return {k: map_nodes(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [map_nodes(v) for v in obj]
-    if isinstance(obj, str):
-        return NODE_MAP.get(obj, obj)
-    return obj
 
 
 def main(tap):

@@ -17,6 +17,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import fixture  # noqa: E402
+from harness import map_nodes
 from harness import FIXTURES, Knotd, Lainlet, query, wait_until  # noqa: E402
 
 TTL = 60
@@ -25,7 +26,6 @@ NODE1, NODE2, NODE3 = '127.0.10.11', '127.0.10.12', '127.0.10.13'
 NOWHERE = '127.0.99.1'          # an address of no node
 FORWARDER = '127.0.0.53'        # trusted to send EDNS Client Subnet
 FORWARDER2 = '127.0.0.70'       # in the second forwarder item, 127.0.0.64/28
-NODE_MAP = {'192.168.10.11': NODE1, '192.168.10.12': NODE2, '192.168.10.13': NODE3}
 HELLO_PORTALS = ['172.20.1.40', '172.20.2.40']
 MOD_CONF = 'ttl: %d\nforwarder: [ %s/32, 127.0.0.64/28 ]' % (TTL, FORWARDER)
 
@@ -47,16 +47,6 @@ class EcsKnotd(Knotd):
 # ---------------------------------------------------------------------------
 # documents
 
-
-def map_nodes(obj):
-    """Replaces the fixture's node IPs by 127.0.10.x wherever they occur as values."""
-    if isinstance(obj, dict):
-        return {k: map_nodes(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [map_nodes(v) for v in obj]
-    if isinstance(obj, str):
-        return NODE_MAP.get(obj, obj)
-    return obj
 
 
 def portal_item(ip, node_ip, service='redis', annotation=None):

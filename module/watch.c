@@ -189,8 +189,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 		curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
 		s->checked_status = true;
 		if (code != 200) {
-			stream_log(s, LOG_WARNING, "HTTP status %ld", code);
-			return 0;
+			return 0; // reap_done tells why the stream went down
 		}
 		stream_log(s, LOG_DEBUG, "stream connected");
 		count(s->w, WATCH_CONNECTS);
@@ -287,9 +286,8 @@ static void reap_done(struct watch *w)
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
 		char why[CURL_ERROR_SIZE + 32];
 		long code = 0;
-		if (!s->checked_status && // no body: a redirect or an empty error
-		    curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK &&
-		    code != 0 && code != 200) {
+		if (curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK &&
+		    code != 0 && code != 200) { // with a body or without (a redirect)
 			snprintf(why, sizeof(why), "HTTP status %ld", code);
 		} else {
 			snprintf(why, sizeof(why), "%s", msg->data.result == CURLE_OK ?

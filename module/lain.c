@@ -118,7 +118,11 @@ enum {
 	CTR_RECORDS,      /*!< Records in the table (gauge). */
 	CTR_BUILD_US,     /*!< Last table build time in microseconds (gauge). */
 	CTR_SYNC_AGE,     /*!< Seconds since every stream was up with data (gauge). */
+	CTR_STREAM,       /*!< Per stream (CTR_STREAM + cluster_source_t): its events. */
 };
+
+/*! \brief Index of answers to PTR questions in the answers counter (after the kinds). */
+#define ANSWERS_PTR RR_KIND_COUNT
 
 /*! \brief Module instance. */
 typedef struct lain_ctx {
@@ -310,7 +314,9 @@ static knotd_state_t lain_begin(knotd_state_t state, knot_pkt_t *pkt, knotd_qdat
 	case ANSWER_NOT_OURS:
 		return state;
 	case ANSWER_HIT:
-		knotd_mod_stats_incr(mod, thread, CTR_ANSWERS, res.rr_kind, 1);
+		knotd_mod_stats_incr(mod, thread, CTR_ANSWERS,
+		                     knot_pkt_qtype(qdata->query) == KNOT_RRTYPE_PTR ?
+		                     ANSWERS_PTR : res.rr_kind, 1);
 		break;
 	case ANSWER_NODATA:
 		knotd_mod_stats_incr(mod, thread, CTR_NODATA, 0, 1);
@@ -358,10 +364,13 @@ static void on_publish(void *arg, table_t *table, const table_stats_t *stats,
 	              (unsigned long long)build_us, grace_us);
 }
 
-static void on_count(void *arg, watch_counter_t counter, uint64_t value)
+static void on_count(void *arg, int source, watch_counter_t counter, uint64_t value)
 {
 	lain_ctx_t *ctx = arg;
 	knotd_mod_stats_incr(ctx->mod, 0, CTR_WATCH, counter, value);
+	if (source >= 0 && source < CLUSTER_SOURCES) {
+		knotd_mod_stats_incr(ctx->mod, 0, CTR_STREAM + source, counter, value);
+	}
 }
 
 static void on_gauge(void *arg, watch_gauge_t gauge, uint64_t value)
@@ -375,11 +384,11 @@ static void on_gauge(void *arg, watch_gauge_t gauge, uint64_t value)
 
 static char *kind_to_str(uint32_t idx, uint32_t count)
 {
-	static const char *const names[RR_KIND_COUNT] = {
+	static const char *const names[ANSWERS_PTR + 1] = {
 		[RR_KIND_STATIC] = "static", [RR_KIND_PROC] = "proc", [RR_KIND_APP] = "app",
-		[RR_KIND_PORTAL] = "portal", [RR_KIND_DEFAULT] = "default",
+		[RR_KIND_PORTAL] = "portal", [RR_KIND_DEFAULT] = "default", [ANSWERS_PTR] = "ptr",
 	};
-	return idx < RR_KIND_COUNT ? strdup(names[idx]) : NULL;
+	return idx <= ANSWERS_PTR ? strdup(names[idx]) : NULL;
 }
 
 static char *watch_to_str(uint32_t idx, uint32_t count)
@@ -397,7 +406,7 @@ static char *watch_to_str(uint32_t idx, uint32_t count)
 /*! \brief Registers the counters in CTR_* order. */
 static int stats_init(knotd_mod_t *mod)
 {
-	int ret = knotd_mod_stats_add(mod, "answers", RR_KIND_COUNT, kind_to_str);
+	int ret = knotd_mod_stats_add(mod, "answers", ANSWERS_PTR + 1, kind_to_str);
 	if (ret == KNOT_EOK) {
 		ret = knotd_mod_stats_add(mod, "nodata", 1, NULL);
 	}
@@ -421,6 +430,15 @@ static int stats_init(knotd_mod_t *mod)
 	}
 	if (ret == KNOT_EOK) {
 		ret = knotd_mod_stats_add(mod, "sync-age", 1, NULL);
+	}
+	// knotd keeps the name pointers: static strings.
+	static const char *const streams[CLUSTER_SOURCES] = {
+		[CLUSTER_COREINFO] = "stream-coreinfo", [CLUSTER_DEPENDS] = "stream-depends",
+		[CLUSTER_TINYDNS] = "stream-tinydns_fqdns", [CLUSTER_DOMAIN] = "stream-domain",
+		[CLUSTER_DNS_IP] = "stream-dns_ip",
+	};
+	for (int i = 0; ret == KNOT_EOK && i < CLUSTER_SOURCES; i++) {
+		ret = knotd_mod_stats_add(mod, streams[i], WATCH_COUNTERS, watch_to_str);
 	}
 	return ret;
 }

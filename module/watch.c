@@ -119,10 +119,10 @@ static void stream_log(const stream_t *s, int priority, const char *fmt, ...)
 	         cluster_source_name(s->source), url, msg);
 }
 
-static void count(struct watch *w, watch_counter_t counter)
+static void count(struct watch *w, int source, watch_counter_t counter)
 {
 	if (w->conf.count != NULL) {
-		w->conf.count(w->conf.arg, counter, 1);
+		w->conf.count(w->conf.arg, source, counter, 1);
 	}
 }
 
@@ -133,7 +133,7 @@ static void on_document(stream_t *s, const sse_event_t *ev)
 	if (ev->oversize) {
 		stream_log(s, LOG_ERR, "%s event refused (document over %zu bytes)",
 		           ev->event, w->conf.max_document);
-		count(w, WATCH_DOCS_REFUSED);
+		count(w, s->source, WATCH_DOCS_REFUSED);
 		return;
 	}
 	uint64_t start = now_us();
@@ -141,7 +141,7 @@ static void on_document(stream_t *s, const sse_event_t *ev)
 	w->trim |= ev->data_len >= TRIM_MIN_DOCUMENT;
 	if (ret == KNOT_EOK) {
 		w->dirty = true;
-		count(w, WATCH_DOCS_APPLIED);
+		count(w, s->source, WATCH_DOCS_APPLIED);
 		stream_log(s, LOG_INFO, "%s event id %llu applied (%zu bytes, %zu records, "
 		           "read %llu us)", ev->event, (unsigned long long)ev->id, ev->data_len,
 		           cluster_source_records(&w->cluster, s->source),
@@ -150,11 +150,11 @@ static void on_document(stream_t *s, const sse_event_t *ev)
 		stream_log(s, LOG_DEBUG, "%s event id %llu identical, nothing to do",
 		           ev->event, (unsigned long long)ev->id);
 	} else if (ret == KNOT_EBUSY) {
-		count(w, WATCH_DOCS_HELD);
+		count(w, s->source, WATCH_DOCS_HELD);
 	} else {
 		stream_log(s, LOG_ERR, "%s event id %llu refused, previous data kept (%s)",
 		           ev->event, (unsigned long long)ev->id, knot_strerror(ret));
-		count(w, WATCH_DOCS_REFUSED);
+		count(w, s->source, WATCH_DOCS_REFUSED);
 	}
 	if (!s->got_init) {
 		s->got_init = true;
@@ -192,7 +192,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 			return 0; // reap_done tells why the stream went down
 		}
 		stream_log(s, LOG_DEBUG, "stream connected");
-		count(s->w, WATCH_CONNECTS);
+		count(s->w, s->source, WATCH_CONNECTS);
 	}
 	s->last_rx = now_ms();
 	if (sse_feed(&s->sse, (const uint8_t *)data, len) != KNOT_EOK) {
@@ -249,7 +249,7 @@ static void stream_close(stream_t *s, const char *why)
 		curl_easy_cleanup(s->easy);
 		s->easy = NULL;
 	}
-	count(w, WATCH_DISCONNECTS);
+	count(w, s->source, WATCH_DISCONNECTS);
 	if (s->down_since == 0) {
 		s->down_since = now;
 		s->down_logged = now;
@@ -310,7 +310,7 @@ static uint64_t tend_streams(struct watch *w)
 				stream_close(s, "cannot start transfer");
 			}
 		} else if (s->easy != NULL && now - s->last_rx > dead_after) {
-			count(w, WATCH_HEARTBEAT_MISSES);
+			count(w, s->source, WATCH_HEARTBEAT_MISSES);
 			stream_close(s, "heartbeats missed");
 		} else if (s->easy != NULL && s->url != 0 && s->got_init &&
 		           now - s->up_since >= w->conf.failback_ms) {
@@ -357,7 +357,7 @@ static void publish(struct watch *w)
 	lain_log(&w->conf.log, LOG_INFO, "documents kept for rebuilds: %zu kB of records",
 	         cluster_bytes(&w->cluster) / 1024);
 	w->conf.publish(w->conf.arg, table, &stats, us);
-	count(w, WATCH_PUBLISHES);
+	count(w, -1, WATCH_PUBLISHES);
 	w->snapshot_due = w->snapshot != NULL;
 }
 

@@ -59,8 +59,8 @@ typedef struct {
 	/*! Hands over a new table; the callee owns it. Called on the thread. */
 	void (*publish)(void *arg, table_t *table, const table_stats_t *stats,
 	                uint64_t build_us);
-	/*! Adds to a counter. Called on the thread. */
-	void (*count)(void *arg, watch_counter_t counter, uint64_t value);
+	/*! Adds to a counter of a stream (source), or of none (-1). Called on the thread. */
+	void (*count)(void *arg, int source, watch_counter_t counter, uint64_t value);
 	/*! Sets a gauge. Called on the thread. */
 	void (*gauge)(void *arg, watch_gauge_t gauge, uint64_t value);
 	void *arg;                /*!< Argument of the callbacks. */

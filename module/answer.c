@@ -12,7 +12,7 @@
 /*! \brief TTL of a record set for this client now (time-to-die records count down). */
 static uint32_t rrset_ttl(const table_rrset_t *set, const table_client_t *client)
 {
-	const rr_view_t *v = &set->view;
+	const rr_view_t *v = set->view;
 	if (v->tai == 0 || !v->expires) {
 		return set->ttl;
 	}
@@ -32,14 +32,14 @@ static int put_rrset(knot_pkt_t *pkt, const knot_dname_t *owner, uint16_t hint,
 }
 
 /*! \brief Puts every visible rrset of the type (ANY: all) at a node. */
-static int put_node(knot_pkt_t *pkt, const knot_dname_t *owner, uint16_t hint,
-                    const table_node_t *node, uint16_t type,
+static int put_node(const table_t *table, knot_pkt_t *pkt, const knot_dname_t *owner,
+                    uint16_t hint, const table_node_t *node, uint16_t type,
                     const table_client_t *client, int *count, uint8_t *kind)
 {
 	uint32_t pos = 0;
 	const table_rrset_t *set;
 	bool soa = false;
-	while ((set = table_rrset_next(node, type, client, &pos)) != NULL) {
+	while ((set = table_rrset_next(table, node, type, client, &pos)) != NULL) {
 		if (set->type == KNOT_RRTYPE_SOA && soa) {
 			continue; // one SOA per name: the first visible (file order)
 		}
@@ -83,8 +83,9 @@ static int put_glue(knot_pkt_t *pkt, const table_t *table, const knot_dname_t *t
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		uint32_t pos = 0;
 		const table_rrset_t *set;
-		while ((set = table_rrset_next(node, types[i], client, &pos)) != NULL) {
-			int ret = put_rrset(pkt, node->owner, KNOT_COMPR_HINT_NONE, set, client,
+		while ((set = table_rrset_next(table, node, types[i], client, &pos)) != NULL) {
+			int ret = put_rrset(pkt, table_owner(table, node), KNOT_COMPR_HINT_NONE,
+			                    set, client,
 			                    KNOT_PF_NOTRUNC | KNOT_PF_CHECKDUP);
 			if (ret != KNOT_EOK) {
 				return ret;
@@ -115,16 +116,17 @@ static int put_additional(knot_pkt_t *pkt, const table_t *table,
 }
 
 /*! \brief Puts the zone's SOA in authority, its TTL capped for negative caching. */
-static int put_soa(knot_pkt_t *pkt, const table_node_t *apex,
+static int put_soa(const table_t *table, knot_pkt_t *pkt, const table_node_t *apex,
                    const table_client_t *client, const answer_conf_t *conf)
 {
 	uint32_t pos = 0;
-	const table_rrset_t *soa = table_rrset_next(apex, KNOT_RRTYPE_SOA, client, &pos);
+	const table_rrset_t *soa = table_rrset_next(table, apex, KNOT_RRTYPE_SOA, client, &pos);
 	if (soa == NULL) {
 		return KNOT_EOK;
 	}
 	knot_rrset_t rrset;
-	knot_rrset_init(&rrset, (knot_dname_t *)apex->owner, KNOT_RRTYPE_SOA, KNOT_CLASS_IN,
+	knot_rrset_init(&rrset, (knot_dname_t *)table_owner(table, apex), KNOT_RRTYPE_SOA,
+	                KNOT_CLASS_IN,
 	                rrset_ttl(soa, client));
 	rrset.rrs = soa->rrs;
 	rrset.rrs.count = 1;
@@ -148,8 +150,8 @@ static void write_referral(const table_t *table, knot_pkt_t *pkt, const table_no
 	int count = 0;
 	res->ret = knot_pkt_begin(pkt, KNOT_AUTHORITY);
 	if (res->ret == KNOT_EOK) {
-		res->ret = put_node(pkt, cut->owner, KNOT_COMPR_HINT_NONE, cut, KNOT_RRTYPE_NS,
-		                    client, &count, &res->rr_kind);
+		res->ret = put_node(table, pkt, table_owner(table, cut), KNOT_COMPR_HINT_NONE,
+		                    cut, KNOT_RRTYPE_NS, client, &count, &res->rr_kind);
 	}
 	if (res->ret == KNOT_EOK) {
 		res->ret = put_additional(pkt, table, client);
@@ -157,13 +159,14 @@ static void write_referral(const table_t *table, knot_pkt_t *pkt, const table_no
 }
 
 /*! \brief Negative answer for a name in a zone: rcode and the zone's SOA. */
-static void write_negative(knot_pkt_t *pkt, const table_result_t *found,
+static void write_negative(const table_t *table, knot_pkt_t *pkt,
+                           const table_result_t *found,
                            const table_client_t *client, const answer_conf_t *conf,
                            answer_result_t *res)
 {
 	bool nx = found->status == TABLE_NXDOMAIN;
 	res->rcode = nx ? KNOT_RCODE_NXDOMAIN : KNOT_RCODE_NOERROR;
-	res->ret = put_soa(pkt, found->apex, client, conf);
+	res->ret = put_soa(table, pkt, found->apex, client, conf);
 }
 
 /*!
@@ -184,17 +187,17 @@ static int write_chain(const table_t *table, knot_pkt_t *pkt, const knot_dname_t
 		}
 		const table_node_t *node = found->node;
 		if (found->status == TABLE_FOUND) {
-			owner = node->owner;
+			owner = table_owner(table, node);
 		}
 		uint32_t pos = 0;
 		const table_rrset_t *cname = NULL;
 		if (qtype != KNOT_RRTYPE_CNAME && qtype != KNOT_RRTYPE_ANY &&
-		    !table_has(node, qtype, client)) {
-			cname = table_rrset_next(node, KNOT_RRTYPE_CNAME, client, &pos);
+		    !table_has(table, node, qtype, client)) {
+			cname = table_rrset_next(table, node, KNOT_RRTYPE_CNAME, client, &pos);
 		}
 		int before = count;
 		if (cname == NULL) {
-			res->ret = put_node(pkt, owner, hint, node, qtype, client, &count,
+			res->ret = put_node(table, pkt, owner, hint, node, qtype, client, &count,
 			                    &res->rr_kind);
 			// A name with no records of the type ends the chain with NODATA.
 			if (res->ret == KNOT_EOK && count == before) {
@@ -204,8 +207,8 @@ static int write_chain(const table_t *table, knot_pkt_t *pkt, const knot_dname_t
 		}
 		// Every visible CNAME (views may give several, as tinydns); the first
 		// in file order is followed.
-		res->ret = put_node(pkt, owner, hint, node, KNOT_RRTYPE_CNAME, client, &count,
-		                    &res->rr_kind);
+		res->ret = put_node(table, pkt, owner, hint, node, KNOT_RRTYPE_CNAME, client,
+		                    &count, &res->rr_kind);
 		if (res->ret != KNOT_EOK) {
 			break;
 		}
@@ -250,7 +253,7 @@ void answer_write(const table_t *table, knot_pkt_t *pkt, const knot_dname_t *qna
 	switch (found.status) {
 	case TABLE_NXDOMAIN:
 	case TABLE_NODATA:
-		write_negative(pkt, &found, client, conf, res);
+		write_negative(table, pkt, &found, client, conf, res);
 		break;
 	case TABLE_FOUND:
 	case TABLE_WILDCARD:

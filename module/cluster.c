@@ -33,12 +33,16 @@ const char *cluster_source_path(cluster_source_t source)
 	return source_paths[source];
 }
 
-/*! \brief Readers of the record sources. */
-static const lainlet_read_f readers[CLUSTER_TINYDNS + 1] = {
-	[CLUSTER_COREINFO] = lainlet_coreinfo,
-	[CLUSTER_DEPENDS] = lainlet_depends,
-	[CLUSTER_TINYDNS] = lainlet_tinydns,
-};
+lainlet_doc_t cluster_source_doc(cluster_source_t source, const char **key)
+{
+	*key = source >= CLUSTER_DOMAIN ? source_names[source] : NULL;
+	switch (source) {
+	case CLUSTER_COREINFO: return LAINLET_COREINFO;
+	case CLUSTER_DEPENDS:  return LAINLET_DEPENDS;
+	case CLUSTER_TINYDNS:  return LAINLET_TINYDNS;
+	default:               return LAINLET_CONFIG;
+	}
+}
 
 void cluster_init(cluster_t *c, const lainlet_ctx_t *ctx, const cluster_guard_t *guard)
 {
@@ -58,12 +62,11 @@ void cluster_clear(cluster_t *c)
 	lainlet_data_clear(&c->file);
 	c->have_file = false;
 	memset(c->have, 0, sizeof(c->have));
-	memset(c->digest, 0, sizeof(c->digest));
 }
 
 /*!
- * \brief 64-bit hash of a document, to skip identical ones: FNV-style
- *        multiply-xor over 8-byte words (a byte at a time costs ~70 ms on 70 MB).
+ * \brief 64-bit hash of a text, to skip an unchanged data file: FNV-style
+ *        multiply-xor over 8-byte words.
  */
 static uint64_t digest(const char *doc, size_t len)
 {
@@ -83,9 +86,9 @@ static uint64_t digest(const char *doc, size_t len)
 
 size_t cluster_bytes(const cluster_t *c)
 {
-	size_t bytes = rr_list_bytes(&c->file.records);
+	size_t bytes = lainlet_data_bytes(&c->file);
 	for (int i = 0; i <= CLUSTER_TINYDNS; i++) {
-		bytes += rr_list_bytes(&c->data[i].records) + rr_list_bytes(&c->data[i].apps);
+		bytes += lainlet_data_bytes(&c->data[i]);
 	}
 	return bytes;
 }
@@ -95,24 +98,24 @@ size_t cluster_source_records(const cluster_t *c, cluster_source_t source)
 	if (source > CLUSTER_TINYDNS) {
 		return 0;
 	}
-	return c->have[source] ? c->data[source].records.count : c->guard.baseline[source];
+	return c->have[source] ? c->data[source].count : c->guard.baseline[source];
 }
 
-/*! \brief Reads a config key that may be absent (an unset cluster setting). */
-static int apply_string(cluster_t *c, cluster_source_t source, const char *doc, size_t len,
+/*! \brief A config key's value; absent is an unset cluster setting (""). */
+static int apply_string(cluster_t *c, cluster_source_t source, const lainlet_data_t *data,
                         char *out, size_t out_len)
 {
-	const char *key = source_names[source];
-	char value[KNOT_DNAME_TXT_MAXLEN];
-	int ret = lainlet_config_string(doc, len, key, value, sizeof(value));
-	if (ret == KNOT_ENOENT) {
-		value[0] = '\0';
-	} else if (ret != KNOT_EOK || strlen(value) >= out_len) {
+	const char *value = data->has_value ? data->value : "";
+	if (c->have[source] && strcmp(out, value) == 0) {
+		return KNOT_EEXIST;
+	}
+	if (strlen(value) >= out_len) {
 		lain_log(c->ctx.log, LOG_ERR, "%s: document refused (no string '%s' key)",
-		         key, key);
+		         source_names[source], source_names[source]);
 		return KNOT_EMALF;
 	}
 	strcpy(out, value);
+	c->have[source] = true;
 	return KNOT_EOK;
 }
 
@@ -132,12 +135,11 @@ static bool mass_drop(const cluster_guard_t *guard, size_t old, size_t new)
 }
 
 /*! \brief Holds a mass-dropping document back, or keeps holding. */
-static void hold(cluster_t *c, cluster_source_t source, lainlet_data_t *data, uint64_t h,
-                 uint64_t now)
+static void hold(cluster_t *c, cluster_source_t source, lainlet_data_t *data, uint64_t now)
 {
 	cluster_held_t *held = &c->held[source];
 	size_t old = cluster_source_records(c, source);
-	size_t new = data->records.count;
+	size_t new = data->count;
 	if (!held->active) {
 		held->since = now;
 		held->active = true;
@@ -147,7 +149,7 @@ static void hold(cluster_t *c, cluster_source_t source, lainlet_data_t *data, ui
 	}
 	lainlet_data_clear(&held->data);
 	held->data = *data;
-	held->digest = h;
+	memset(data, 0, sizeof(*data));
 }
 
 /*! \brief Drops what the guard holds back for a source, if anything. */
@@ -159,35 +161,23 @@ static void unhold(cluster_t *c, cluster_source_t source)
 	}
 }
 
-int cluster_apply(cluster_t *c, cluster_source_t source, const char *doc, size_t len,
-                  uint64_t now)
+/*! \brief cluster_apply_read's work; data is left to the caller to clear. */
+static int apply_data(cluster_t *c, cluster_source_t source, lainlet_data_t *data,
+                      uint64_t now)
 {
-	uint64_t h = digest(doc, len);
-	if (c->have[source] && c->digest[source] == h) {
+	if (source == CLUSTER_DOMAIN) {
+		return apply_string(c, source, data, c->domain, sizeof(c->domain));
+	} else if (source == CLUSTER_DNS_IP) {
+		return apply_string(c, source, data, c->dns_ip, sizeof(c->dns_ip));
+	} else if (source > CLUSTER_TINYDNS) {
+		return KNOT_EINVAL;
+	}
+	if (c->have[source] && lainlet_data_equal(&c->data[source], data)) {
 		unhold(c, source); // back to what is served
 		return KNOT_EEXIST;
 	}
-	if (source == CLUSTER_DOMAIN || source == CLUSTER_DNS_IP) {
-		int ret = source == CLUSTER_DOMAIN ?
-		          apply_string(c, source, doc, len, c->domain, sizeof(c->domain)) :
-		          apply_string(c, source, doc, len, c->dns_ip, sizeof(c->dns_ip));
-		if (ret == KNOT_EOK) {
-			c->have[source] = true;
-			c->digest[source] = h;
-		}
-		return ret;
-	}
-	if (source > CLUSTER_TINYDNS) {
-		return KNOT_EINVAL;
-	}
-
-	lainlet_data_t data;
-	int ret = readers[source](&c->ctx, doc, len, &data);
-	if (ret != KNOT_EOK) {
-		return ret;
-	}
-	if (mass_drop(&c->guard, cluster_source_records(c, source), data.records.count)) {
-		hold(c, source, &data, h, now);
+	if (mass_drop(&c->guard, cluster_source_records(c, source), data->count)) {
+		hold(c, source, data, now);
 		return KNOT_EBUSY;
 	}
 	if (c->held[source].active) {
@@ -195,10 +185,38 @@ int cluster_apply(cluster_t *c, cluster_source_t source, const char *doc, size_t
 		         source_names[source]);
 		unhold(c, source);
 	}
-	replace(c, source, &data);
+	replace(c, source, data);
 	c->have[source] = true;
-	c->digest[source] = h;
 	return KNOT_EOK;
+}
+
+int cluster_apply_read(cluster_t *c, cluster_source_t source, int read,
+                       lainlet_data_t *data, uint64_t now)
+{
+	const char *key;
+	bool config = cluster_source_doc(source, &key) == LAINLET_CONFIG;
+	if (read == KNOT_ENOENT && config) {
+		memset(data, 0, sizeof(*data)); // an unset key
+	} else if (read != KNOT_EOK) {
+		if (config) {
+			lain_log(c->ctx.log, LOG_ERR, "%s: document refused (no string '%s' key)",
+			         key, key);
+		}
+		return read;
+	}
+	int ret = apply_data(c, source, data, now);
+	lainlet_data_clear(data);
+	return ret;
+}
+
+int cluster_apply(cluster_t *c, cluster_source_t source, const char *doc, size_t len,
+                  uint64_t now)
+{
+	const char *key;
+	lainlet_doc_t kind = cluster_source_doc(source, &key);
+	lainlet_data_t data;
+	int ret = lainlet_read(&c->ctx, kind, key, doc, len, &data);
+	return cluster_apply_read(c, source, ret, &data, now);
 }
 
 bool cluster_tick(cluster_t *c, uint64_t now)
@@ -212,9 +230,8 @@ bool cluster_tick(cluster_t *c, uint64_t now)
 		lain_log(c->ctx.log, LOG_WARNING, "%s: held document applied after %llu s "
 		         "(%zu -> %zu records)", source_names[i],
 		         (unsigned long long)((now - held->since) / 1000),
-		         cluster_source_records(c, i), held->data.records.count);
+		         cluster_source_records(c, i), held->data.count);
 		replace(c, i, &held->data);
-		c->digest[i] = held->digest;
 		c->have[i] = true;
 		held->active = false;
 		changed = true;
@@ -245,7 +262,8 @@ int cluster_apply_file(cluster_t *c, const char *path, const char *text, size_t 
 	if (c->have_file && c->file_digest == h) {
 		return KNOT_EEXIST;
 	}
-	lainlet_data_t data = { 0 };
+	lainlet_data_t data;
+	memset(&data, 0, sizeof(data));
 	tinydata_ctx_t ctx = { .source = path, .log = file_bad_line, .log_arg = c,
 	                       .kind = RR_KIND_STATIC };
 	int ret = tinydata_text(&ctx, &data.records, text, len);
@@ -257,6 +275,7 @@ int cluster_apply_file(cluster_t *c, const char *path, const char *text, size_t 
 		lain_log(c->ctx.log, LOG_WARNING, "%s: %u bad lines skipped, %zu records read",
 		         path, ctx.skipped, data.records.count);
 	}
+	data.count = data.records.count;
 	lainlet_data_clear(&c->file);
 	c->file = data;
 	c->file_digest = h;
@@ -325,12 +344,24 @@ static int add_defaults(const cluster_t *c, rr_list_t *out)
 	return add_default(c, out, line);
 }
 
+/*! \brief Emits the defaults (a handful of records, made for each call). */
+static int emit_defaults(const cluster_t *c, rr_sink_t *sink)
+{
+	rr_list_t list;
+	rr_list_init(&list);
+	int ret = add_defaults(c, &list);
+	if (ret == KNOT_EOK) {
+		ret = rr_list_emit(&list, sink);
+	}
+	rr_list_clear(&list);
+	return ret;
+}
+
 /*! \brief <app>.lain A: every web router address, for every app but webrouter. */
-static int add_apps(const cluster_t *c, rr_list_t *out)
+static int emit_apps(const cluster_t *c, rr_sink_t *sink)
 {
 	static const uint8_t webrouter[] = "\x09webrouter\x04lain";
 	static const rr_view_t all;
-	const rr_list_t *apps = &c->data[CLUSTER_COREINFO].apps;
 	const rr_list_t *lines = &c->data[CLUSTER_TINYDNS].records;
 	for (size_t i = 0; i < lines->count; i++) {
 		const rr_t *router = &lines->rrs[i];
@@ -339,52 +370,49 @@ static int add_apps(const cluster_t *c, rr_list_t *out)
 		    !knot_dname_is_equal(rr_owner(lines, router), webrouter)) {
 			continue;
 		}
-		for (size_t j = 0; j < apps->count; j++) {
-			const rr_t *app = &apps->rrs[j];
-			const knot_dname_t *owner = rr_owner(apps, app);
-			if (knot_dname_is_equal(owner, webrouter)) {
-				continue;
-			}
-			rr_t *rr = rr_list_add(out, owner, KNOT_RRTYPE_A, c->ctx.ttl,
-			                       rr_rdata(lines, router), 4);
-			if (rr == NULL) {
-				return KNOT_ENOMEM;
-			}
-			rr->kind = RR_KIND_APP;
+		int ret = lainlet_data_emit_apps(&c->data[CLUSTER_COREINFO],
+		                                 rr_rdata(lines, router), c->ctx.ttl, sink);
+		if (ret != KNOT_EOK) {
+			return ret;
 		}
 	}
 	return KNOT_EOK;
 }
 
-int cluster_records(const cluster_t *c, rr_list_t *out)
+/*!
+ * \brief Emits every record the cluster makes (an rr_emit_f over a cluster_t),
+ *        in a fixed order: tinydns_fqdns, defaults, procs, apps, portals, the
+ *        data file.
+ */
+static int cluster_emit(const void *src, rr_sink_t *sink)
 {
-	int ret = rr_list_append(out, &c->data[CLUSTER_TINYDNS].records);
+	const cluster_t *c = src;
+	int ret = lainlet_data_emit(&c->data[CLUSTER_TINYDNS], sink);
 	if (ret == KNOT_EOK && c->want_lainlet) {
-		ret = add_defaults(c, out);
+		ret = emit_defaults(c, sink);
 	}
 	if (ret == KNOT_EOK) {
-		ret = rr_list_append(out, &c->data[CLUSTER_COREINFO].records);
+		ret = lainlet_data_emit(&c->data[CLUSTER_COREINFO], sink);
 	}
 	if (ret == KNOT_EOK) {
-		ret = add_apps(c, out);
+		ret = emit_apps(c, sink);
 	}
 	if (ret == KNOT_EOK) {
-		ret = rr_list_append(out, &c->data[CLUSTER_DEPENDS].records);
+		ret = lainlet_data_emit(&c->data[CLUSTER_DEPENDS], sink);
 	}
 	if (ret == KNOT_EOK) {
-		ret = rr_list_append(out, &c->file.records);
+		ret = lainlet_data_emit(&c->file, sink);
 	}
 	return ret;
 }
 
+int cluster_records(const cluster_t *c, rr_list_t *out)
+{
+	rr_list_sink_t sink = rr_list_sink(out);
+	return cluster_emit(c, &sink.sink);
+}
+
 table_t *cluster_build(const cluster_t *c, uint32_t serial)
 {
-	rr_list_t list;
-	rr_list_init(&list);
-	table_t *table = NULL;
-	if (cluster_records(c, &list) == KNOT_EOK) {
-		table = table_build(&list, serial);
-	}
-	rr_list_clear(&list);
-	return table;
+	return table_build_from(cluster_emit, c, serial);
 }

@@ -46,7 +46,6 @@ typedef struct {
 typedef struct {
 	lainlet_data_t data;   /*!< What it reads to. */
 	uint64_t since;        /*!< When the first such document came (ms). */
-	uint64_t digest;       /*!< Hash of the latest such document. */
 	bool active;           /*!< Something is held. */
 } cluster_held_t;
 
@@ -58,7 +57,6 @@ typedef struct {
 	cluster_held_t held[CLUSTER_TINYDNS + 1]; /*!< Documents held back. */
 	char domain[KNOT_DNAME_TXT_MAXLEN];/*!< Cluster domain, "" if unset. */
 	char dns_ip[64];                   /*!< DNS address, "" if unset. */
-	uint64_t digest[CLUSTER_SOURCES];  /*!< Hash of each source's last document. */
 	bool have[CLUSTER_SOURCES];        /*!< A document was read for the source. */
 	lainlet_data_t file;               /*!< Records of the tinydns data file. */
 	uint64_t file_digest;              /*!< Hash of the data file's last text. */
@@ -67,6 +65,12 @@ typedef struct {
 	bool want_file;                    /*!< A data file is served. */
 } cluster_t;
 
+/*!
+ * \brief The document a source is read as.
+ * \param key  Set to the config key of a config source, NULL for the others.
+ */
+lainlet_doc_t cluster_source_doc(cluster_source_t source, const char **key);
+
 /*! \brief Initialises an empty cluster. */
 void cluster_init(cluster_t *c, const lainlet_ctx_t *ctx, const cluster_guard_t *guard);
 
@@ -74,7 +78,11 @@ void cluster_init(cluster_t *c, const lainlet_ctx_t *ctx, const cluster_guard_t 
 void cluster_clear(cluster_t *c);
 
 /*!
- * \brief Replaces a source's data with a new document.
+ * \brief Replaces a source's data with what a new document read to.
+ *
+ * \param read  What the reader returned (lainlet_reader_end): a document that
+ *              did not read is refused, the previous data stays.
+ * \param data  The data it read (taken: cleared after).
  *
  * A document that would remove more than the guard's share of the source's
  * records is held back (logged) and applied by cluster_tick once documents
@@ -83,9 +91,15 @@ void cluster_clear(cluster_t *c);
  *
  * \param now  Monotonic time in ms.
  *
- * \return KNOT_EOK (changed), KNOT_EEXIST (identical to the current one),
- *         KNOT_EBUSY (held back by the guard), KNOT_EMALF (refused, the
- *         previous data stays), KNOT_ENOMEM.
+ * \return KNOT_EOK (changed), KNOT_EEXIST (the same records as now),
+ *         KNOT_EBUSY (held back by the guard), or the reader's error.
+ */
+int cluster_apply_read(cluster_t *c, cluster_source_t source, int read,
+                       lainlet_data_t *data, uint64_t now);
+
+/*!
+ * \brief Reads a whole document, then cluster_apply_read (tests).
+ * \return As cluster_apply_read.
  */
 int cluster_apply(cluster_t *c, cluster_source_t source, const char *doc, size_t len,
                   uint64_t now);

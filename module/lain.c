@@ -610,8 +610,6 @@ static void lain_free(lain_ctx_t *ctx)
 
 int lain_load(knotd_mod_t *mod)
 {
-	// jansson seeds its hash function itself, thread-safely, on first use.
-	lainlet_init();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		knotd_mod_log(mod, LOG_ERR, "failed to initialise libcurl");
 		return KNOT_ERROR;

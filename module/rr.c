@@ -21,8 +21,7 @@ void rr_list_clear(rr_list_t *list)
 	rr_list_init(list);
 }
 
-/*! \brief Makes room for n more items of size sz in a growable array. */
-static int grow(void **arr, size_t *cap, size_t used, size_t n, size_t sz)
+int rr_grow(void **arr, size_t *cap, size_t used, size_t n, size_t sz)
 {
 	if (used + n <= *cap) {
 		return KNOT_EOK;
@@ -44,8 +43,9 @@ rr_t *rr_list_add(rr_list_t *list, const knot_dname_t *owner, uint16_t type,
                   uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
 {
 	size_t owner_len = knot_dname_size(owner);
-	if (grow((void **)&list->rrs, &list->cap, list->count, 1, sizeof(rr_t)) != KNOT_EOK ||
-	    grow((void **)&list->data, &list->data_cap, list->len, owner_len + rdlen, 1) != KNOT_EOK ||
+	if (rr_grow((void **)&list->rrs, &list->cap, list->count, 1, sizeof(rr_t)) != KNOT_EOK ||
+	    rr_grow((void **)&list->data, &list->data_cap, list->len, owner_len + rdlen,
+	            1) != KNOT_EOK ||
 	    list->len + owner_len + rdlen > UINT32_MAX) {
 		return NULL;
 	}
@@ -73,7 +73,7 @@ int rr_list_add_loc(rr_list_t *list, const uint8_t *prefix, uint8_t len, const c
 	if (len > 4) {
 		return KNOT_EINVAL;
 	}
-	if (grow((void **)&list->locs, &list->loc_cap, list->loc_count, 1,
+	if (rr_grow((void **)&list->locs, &list->loc_cap, list->loc_count, 1,
 	         sizeof(rr_loc_t)) != KNOT_EOK) {
 		return KNOT_ENOMEM;
 	}
@@ -91,22 +91,50 @@ size_t rr_list_bytes(const rr_list_t *list)
 	return list->cap * sizeof(rr_t) + list->data_cap + list->loc_cap * sizeof(rr_loc_t);
 }
 
-int rr_list_append(rr_list_t *dst, const rr_list_t *src)
+/*! \brief rr_list_sink's record adder. */
+static int list_sink_add(rr_sink_t *sink, const rr_rec_t *rec)
 {
-	for (size_t i = 0; i < src->count; i++) {
-		const rr_t *s = &src->rrs[i];
-		rr_t *d = rr_list_add(dst, rr_owner(src, s), s->type, s->ttl,
-		                      rr_rdata(src, s), s->rdlen);
-		if (d == NULL) {
-			return KNOT_ENOMEM;
-		}
-		d->kind = s->kind;
-		d->flags = s->flags;
-		d->view = s->view;
+	rr_list_t *list = ((rr_list_sink_t *)sink)->list;
+	rr_t *rr = rr_list_add(list, rec->owner, rec->type, rec->ttl, rec->rdata, rec->rdlen);
+	if (rr == NULL) {
+		return KNOT_ENOMEM;
 	}
-	for (size_t i = 0; i < src->loc_count; i++) {
-		const rr_loc_t *s = &src->locs[i];
-		int ret = rr_list_add_loc(dst, s->prefix, s->len, s->loc);
+	rr->kind = rec->kind;
+	rr->flags = rec->flags;
+	rr->view = *rec->view;
+	return KNOT_EOK;
+}
+
+/*! \brief rr_list_sink's rule adder. */
+static int list_sink_add_loc(rr_sink_t *sink, const rr_loc_t *loc)
+{
+	rr_list_t *list = ((rr_list_sink_t *)sink)->list;
+	return rr_list_add_loc(list, loc->prefix, loc->len, loc->loc);
+}
+
+rr_list_sink_t rr_list_sink(rr_list_t *list)
+{
+	rr_list_sink_t s = { { list_sink_add, list_sink_add_loc }, list };
+	return s;
+}
+
+int rr_list_emit(const void *src, rr_sink_t *sink)
+{
+	const rr_list_t *list = src;
+	for (size_t i = 0; i < list->count; i++) {
+		const rr_t *rr = &list->rrs[i];
+		rr_rec_t rec = {
+			.owner = rr_owner(list, rr), .rdata = rr_rdata(list, rr),
+			.rdlen = rr->rdlen, .type = rr->type, .ttl = rr->ttl,
+			.kind = rr->kind, .flags = rr->flags, .view = &rr->view,
+		};
+		int ret = sink->add(sink, &rec);
+		if (ret != KNOT_EOK) {
+			return ret;
+		}
+	}
+	for (size_t i = 0; i < list->loc_count; i++) {
+		int ret = sink->add_loc(sink, &list->locs[i]);
 		if (ret != KNOT_EOK) {
 			return ret;
 		}

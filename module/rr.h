@@ -75,6 +75,53 @@ typedef struct {
 	size_t loc_cap;   /*!< Rules allocated. */
 } rr_list_t;
 
+/*! \brief One record handed to a sink; pointers are valid during the call only. */
+typedef struct {
+	const knot_dname_t *owner; /*!< Lowercase wire-format owner. */
+	const uint8_t *rdata;      /*!< Rdata (uncompressed wire format). */
+	uint16_t rdlen;            /*!< Rdata length. */
+	uint16_t type;             /*!< RR type. */
+	uint32_t ttl;              /*!< TTL. */
+	uint8_t kind;              /*!< RR_KIND_*. */
+	uint8_t flags;             /*!< RR_FLAG_*. */
+	const rr_view_t *view;     /*!< Who may see it. */
+} rr_rec_t;
+
+/*!
+ * \brief Where records go: a list, or a table being built. Records come in
+ *        their order of appearance (file order for tinydns lines).
+ */
+typedef struct rr_sink {
+	int (*add)(struct rr_sink *sink, const rr_rec_t *rec);      /*!< One record. */
+	int (*add_loc)(struct rr_sink *sink, const rr_loc_t *loc);  /*!< One '%' rule. */
+} rr_sink_t;
+
+/*!
+ * \brief Hands a set of records to a sink: the same records in the same order
+ *        every call (a table build calls it twice).
+ * \return KNOT_EOK or the sink's error.
+ */
+typedef int (*rr_emit_f)(const void *src, rr_sink_t *sink);
+
+/*! \brief A sink appending to a list. */
+typedef struct {
+	rr_sink_t sink;     /*!< The sink (first: a rr_sink_t * is a rr_list_sink_t *). */
+	rr_list_t *list;    /*!< Where records go. */
+} rr_list_sink_t;
+
+/*! \brief Makes a sink appending to the list. */
+rr_list_sink_t rr_list_sink(rr_list_t *list);
+
+/*! \brief Emits every record and rule of a list (an rr_emit_f over an rr_list_t). */
+int rr_list_emit(const void *list, rr_sink_t *sink);
+
+/*!
+ * \brief Makes room for n more items of size sz in a growable array (doubling
+ *        from 64 items).
+ * \return KNOT_EOK or KNOT_ENOMEM (the array is unchanged).
+ */
+int rr_grow(void **arr, size_t *cap, size_t used, size_t n, size_t sz);
+
 /*! \brief Initialises an empty list. */
 void rr_list_init(rr_list_t *list);
 
@@ -102,8 +149,6 @@ int rr_list_add_loc(rr_list_t *list, const uint8_t *prefix, uint8_t len, const c
 /*! \brief Bytes the list holds (allocated). */
 size_t rr_list_bytes(const rr_list_t *list);
 
-/*! \brief Appends every record and location rule of src to dst (keeping kind, view). */
-int rr_list_append(rr_list_t *dst, const rr_list_t *src);
 
 /*! \brief The owner of a record in a list. */
 static inline const knot_dname_t *rr_owner(const rr_list_t *list, const rr_t *rr)

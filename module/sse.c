@@ -2,266 +2,223 @@
  * \file
  * \brief Server-sent events: bytes of a lainlet watch stream -> events.
  *
- * A complete line found in the fed bytes is parsed in place; only a line split
- * over feeds is copied into the line buffer. Data values go straight into the
- * data buffer. Both buffers grow geometrically and stay bounded by the cap.
+ * Line ends are found with memchr. The bytes of a line go through a small
+ * state machine: the field name is read into a few bytes of sse_t (a longer
+ * one is no known field), then a data value goes to the data callback
+ * straight from the fed buffer, an event name is copied up to its cut, an id
+ * is parsed digit by digit and anything else is skipped.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include <libknot/libknot.h>
 
 #include "sse.h"
 
-/*! \brief First allocation of a buffer. */
-#define SSE_BUF_START 4096
+/*! \brief The byte that joins two data lines. */
+static const char data_sep = '\n';
 
-/*!
- * \brief Largest buffer kept between events: a multi-MB document's buffer is
- *        given back once the event is handled, not held for the stream's life.
- */
-#define SSE_BUF_KEEP (256 * 1024)
-
-/*!
- * \brief Room a line gets over max_data for its field name ("data: ").
- *
- * It is also how much of an over-long line is kept: enough for the field
- * name and a cut event name, so the line is still handled by its field.
- */
-#define SSE_LINE_SLACK 64
-
-/*! \brief Longest line kept whole, the rest of a longer one is dropped. */
-static size_t line_limit(const sse_t *p)
-{
-	if (p->max_data > SIZE_MAX - SSE_LINE_SLACK) {
-		return SIZE_MAX;
-	}
-	return p->max_data + SSE_LINE_SLACK;
-}
-
-/*! \brief Makes *cap at least need, doubling from SSE_BUF_START, never above max. */
-static int buf_reserve(char **buf, size_t *cap, size_t need, size_t max)
-{
-	if (need <= *cap) {
-		return KNOT_EOK;
-	} else if (need > max) {
-		return KNOT_ERANGE; // Callers check the cap first, never happens.
-	}
-	size_t new_cap = *cap > 0 ? *cap : SSE_BUF_START;
-	while (new_cap < need && new_cap <= max / 2) {
-		new_cap *= 2;
-	}
-	if (new_cap < need || new_cap > max) {
-		new_cap = max; // Last step, or a cap under SSE_BUF_START.
-	}
-	char *mem = realloc(*buf, new_cap);
-	if (mem == NULL) {
-		return KNOT_ENOMEM;
-	}
-	*buf = mem;
-	*cap = new_cap;
-	return KNOT_EOK;
-}
-
-/*! \brief Frees a buffer that grew over SSE_BUF_KEEP (its content is consumed). */
-static void buf_shrink(char **buf, size_t *cap)
-{
-	if (*cap > SSE_BUF_KEEP) {
-		free(*buf);
-		*buf = NULL;
-		*cap = 0;
-	}
-}
-
-/*! \brief Forgets the fields of the event being assembled (keeps small buffers). */
+/*! \brief Forgets the fields of the event being assembled. */
 static void event_clear(sse_t *p)
 {
-	buf_shrink(&p->data, &p->data_cap);
-	p->data_len = 0;
-	p->has_data = false;
-	p->oversize = false;
 	p->has_field = false;
+	p->has_data = false;
+	p->data_len = 0;
+	p->head_len = 0;
+	p->head[0] = '\0';
+	p->event_len = 0;
 	p->event[0] = '\0';
 	p->id = 0;
 }
 
-/*! \brief Parses a decimal id; 0 if empty, not all digits, or over 64 bits. */
-static uint64_t parse_id(const char *val, size_t len)
+/*! \brief Starts a new line. */
+static void line_clear(sse_t *p)
 {
-	uint64_t id = 0;
-	if (len == 0) {
-		return 0;
-	}
-	for (size_t i = 0; i < len; i++) {
-		if (val[i] < '0' || val[i] > '9') {
-			return 0;
-		}
-		unsigned digit = val[i] - '0';
-		if (id > (UINT64_MAX - digit) / 10) {
-			return 0;
-		}
-		id = id * 10 + digit;
-	}
-	return id;
+	p->line = SSE_LINE_START;
+	p->field = SSE_FIELD_NONE;
+	p->name_len = 0;
+	p->id_value = 0;
+	p->id_ok = false;
 }
 
-/*! \brief Appends one data line's value (joined by '\n' to the previous ones). */
-static int data_add(sse_t *p, const char *val, size_t len, bool over)
+/*! \brief Passes the next bytes of the data on: counted, head kept, up to the cap. */
+static int data_put(sse_t *p, const char *bytes, size_t len)
 {
-	bool first = !p->has_data;
-	p->has_data = true;
-	if (p->oversize) {
-		return KNOT_EOK;
+	if (p->head_len < SSE_HEAD_MAX - 1) {
+		size_t n = SSE_HEAD_MAX - 1 - p->head_len;
+		n = (len < n) ? len : n;
+		memcpy(p->head + p->head_len, bytes, n);
+		p->head_len += n;
 	}
 
-	size_t sep = first ? 0 : 1;
-	if (over || len > p->max_data || p->data_len + sep > p->max_data - len) {
-		// Over the cap: drop what we have, skip the rest of the event.
-		p->oversize = true;
-		p->data_len = 0;
+	size_t room = (p->data_len < p->max_data) ? p->max_data - p->data_len : 0;
+	p->data_len = (len > SIZE_MAX - p->data_len) ? SIZE_MAX : p->data_len + len;
+	size_t n = (len < room) ? len : room;
+	if (n == 0 || p->on_data == NULL) {
 		return KNOT_EOK;
 	}
-
-	size_t max = (p->max_data < SIZE_MAX) ? p->max_data + 1 : SIZE_MAX; // With the NUL.
-	int ret = buf_reserve(&p->data, &p->data_cap, p->data_len + sep + len + 1, max);
-	if (ret != KNOT_EOK) {
-		return ret;
-	}
-	if (sep > 0) {
-		p->data[p->data_len++] = '\n';
-	}
-	memcpy(p->data + p->data_len, val, len);
-	p->data_len += len;
-	p->data[p->data_len] = '\0';
-	return KNOT_EOK;
+	return p->on_data(bytes, n, p->arg);
 }
 
 /*! \brief Hands the assembled event to the callback and starts a new one. */
 static int dispatch(sse_t *p)
 {
+	p->head[p->head_len] = '\0';
+	p->event[p->event_len] = '\0';
 	sse_event_t ev = {
 		.event = p->event,
 		.id = p->id,
-		.data = (p->data_len > 0) ? p->data : "",
+		.head = p->head,
 		.data_len = p->data_len,
 		.has_data = p->has_data,
-		.oversize = p->oversize,
+		.oversize = p->data_len > p->max_data,
 	};
 	int ret = p->on_event(&ev, p->arg);
 	event_clear(p);
 	return ret;
 }
 
-/*!
- * \brief Handles one line (without its line end).
- *
- * \param over  The line was longer than the limit; only its start is given.
- */
-static int line_done(sse_t *p, const char *line, size_t len, bool over)
+/*! \brief The field name is complete (at a ':' or at the line end). */
+static int name_done(sse_t *p, bool colon)
 {
-	if (len == 0) {
-		return p->has_field ? dispatch(p) : KNOT_EOK;
-	}
-	if (line[0] == ':') {
-		return KNOT_EOK; // A comment.
-	}
-
-	// "name: value", "name:value" or just "name".
-	const char *colon = memchr(line, ':', len);
-	size_t name_len = (colon != NULL) ? (size_t)(colon - line) : len;
-	const char *val = line + len;
-	if (colon != NULL) {
-		val = colon + 1;
-		if (val < line + len && *val == ' ') {
-			val++;
-		}
-	}
-	size_t val_len = line + len - val;
-	p->has_field = true;
-
-	if (name_len == 4 && memcmp(line, "data", 4) == 0) {
-		return data_add(p, val, val_len, over);
-	} else if (name_len == 5 && memcmp(line, "event", 5) == 0) {
-		// Over-long lines keep enough to fill the cut name.
-		size_t n = val_len < sizeof(p->event) ? val_len : sizeof(p->event) - 1;
-		memcpy(p->event, val, n);
-		p->event[n] = '\0';
-	} else if (name_len == 2 && memcmp(line, "id", 2) == 0) {
-		p->id = over ? 0 : parse_id(val, val_len);
+	p->line = colon ? SSE_LINE_SPACE : SSE_LINE_SKIP;
+	if (p->name_len == 4 && memcmp(p->name, "data", 4) == 0) {
+		p->field = SSE_FIELD_DATA;
+		bool first = !p->has_data;
+		p->has_data = true;
+		return first ? KNOT_EOK : data_put(p, &data_sep, 1);
+	} else if (p->name_len == 5 && memcmp(p->name, "event", 5) == 0) {
+		p->field = SSE_FIELD_EVENT;
+		p->event_len = 0;
+		p->event[0] = '\0';
+	} else if (p->name_len == 2 && memcmp(p->name, "id", 2) == 0) {
+		p->field = SSE_FIELD_ID;
+		p->id_value = 0;
+		p->id_ok = true; // An empty id is 0.
+	} else {
+		p->line = SSE_LINE_SKIP;
 	}
 	return KNOT_EOK;
 }
 
-/*! \brief Adds bytes of a line split over feeds to the line buffer. */
-static int line_append(sse_t *p, const uint8_t *buf, size_t len)
+/*! \brief Reads field name bytes; returns how many bytes were used. */
+static size_t name_bytes(sse_t *p, const uint8_t *buf, size_t len, int *ret)
 {
-	if (p->line_over) {
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] == ':') {
+			*ret = name_done(p, true);
+			return i + 1;
+		}
+		if (p->name_len == SSE_NAME_MAX) {
+			p->line = SSE_LINE_SKIP; // Too long for a known field.
+			return len;
+		}
+		p->name[p->name_len++] = buf[i];
+	}
+	return len;
+}
+
+/*! \brief Reads id digits: 0 if not all digits or over 64 bits. */
+static void id_bytes(sse_t *p, const uint8_t *buf, size_t len)
+{
+	for (size_t i = 0; i < len && p->id_ok; i++) {
+		unsigned digit = buf[i] - '0';
+		if (digit > 9 || p->id_value > (UINT64_MAX - digit) / 10) {
+			p->id_ok = false;
+			return;
+		}
+		p->id_value = p->id_value * 10 + digit;
+	}
+}
+
+/*! \brief Reads value bytes of the current line's known field. */
+static int value_bytes(sse_t *p, const uint8_t *buf, size_t len)
+{
+	switch (p->field) {
+	case SSE_FIELD_DATA:
+		return data_put(p, (const char *)buf, len);
+	case SSE_FIELD_EVENT:
+		if (p->event_len < SSE_EVENT_MAX - 1) {
+			size_t n = SSE_EVENT_MAX - 1 - p->event_len;
+			n = (len < n) ? len : n;
+			memcpy(p->event + p->event_len, buf, n);
+			p->event_len += n;
+			p->event[p->event_len] = '\0';
+		}
+		return KNOT_EOK;
+	case SSE_FIELD_ID:
+		id_bytes(p, buf, len);
+		return KNOT_EOK;
+	default:
 		return KNOT_EOK;
 	}
-	size_t limit = line_limit(p);
-	if (len > limit - p->line_len) {
-		// Too long: keep only the start, enough to see the field.
-		p->line_over = true;
-		if (p->line_len >= SSE_LINE_SLACK) {
-			p->line_len = SSE_LINE_SLACK;
-			return KNOT_EOK;
-		}
-		len = SSE_LINE_SLACK - p->line_len;
-	}
-	int ret = buf_reserve(&p->line, &p->line_cap, p->line_len + len, limit);
-	if (ret != KNOT_EOK) {
-		return ret;
-	}
-	memcpy(p->line + p->line_len, buf, len);
-	p->line_len += len;
-	return KNOT_EOK;
 }
 
-/*! \brief Ends the current line whose last bytes (maybe none) are in buf. */
-static int line_end(sse_t *p, const uint8_t *buf, size_t len)
+/*! \brief Reads bytes of the current line (no line end among them). */
+static int line_bytes(sse_t *p, const uint8_t *buf, size_t len)
 {
-	if (p->line_len == 0 && !p->line_over) {
-		// Whole line in the fed bytes: parse it in place.
-		bool over = len > line_limit(p);
-		return line_done(p, (const char *)buf, over ? SSE_LINE_SLACK : len, over);
+	int ret = KNOT_EOK;
+	size_t i = 0;
+	while (i < len && ret == KNOT_EOK) {
+		switch (p->line) {
+		case SSE_LINE_START:
+			if (buf[i] == ':') {
+				p->line = SSE_LINE_SKIP; // A comment.
+			} else {
+				p->line = SSE_LINE_NAME;
+				p->has_field = true;
+			}
+			break;
+		case SSE_LINE_NAME:
+			i += name_bytes(p, buf + i, len - i, &ret);
+			break;
+		case SSE_LINE_SPACE:
+			i += (buf[i] == ' ');
+			p->line = SSE_LINE_VALUE;
+			break;
+		case SSE_LINE_VALUE:
+			return value_bytes(p, buf + i, len - i);
+		case SSE_LINE_SKIP:
+			return KNOT_EOK;
+		}
 	}
-	int ret = line_append(p, buf, len);
-	if (ret != KNOT_EOK) {
-		return ret;
-	}
-	bool over = p->line_over;
-	size_t line_len = p->line_len;
-	p->line_len = 0;
-	p->line_over = false;
-	ret = line_done(p, p->line, line_len, over);
-	buf_shrink(&p->line, &p->line_cap);
 	return ret;
 }
 
-void sse_init(sse_t *p, size_t max_data, sse_event_f on_event, void *arg)
+/*! \brief Ends the current line. */
+static int line_end(sse_t *p)
+{
+	int ret = KNOT_EOK;
+	if (p->line == SSE_LINE_START) {
+		ret = p->has_field ? dispatch(p) : KNOT_EOK;
+	} else if (p->line == SSE_LINE_NAME) {
+		ret = name_done(p, false);
+	}
+	if (p->field == SSE_FIELD_ID) {
+		p->id = p->id_ok ? p->id_value : 0;
+	}
+	line_clear(p);
+	return ret;
+}
+
+void sse_init(sse_t *p, size_t max_data, sse_data_f on_data, sse_event_f on_event,
+              void *arg)
 {
 	memset(p, 0, sizeof(*p));
 	p->max_data = max_data;
+	p->on_data = on_data;
 	p->on_event = on_event;
 	p->arg = arg;
 }
 
 void sse_reset(sse_t *p)
 {
-	p->line_len = 0;
-	p->line_over = false;
 	p->after_cr = false;
+	line_clear(p);
 	event_clear(p);
 }
 
 void sse_deinit(sse_t *p)
 {
-	free(p->line);
-	free(p->data);
-	p->line = NULL;
-	p->data = NULL;
-	p->line_cap = 0;
-	p->data_cap = 0;
 	sse_reset(p);
 }
 
@@ -291,11 +248,14 @@ int sse_feed(sse_t *p, const uint8_t *buf, size_t len)
 		}
 		const uint8_t *eol = (cr != NULL && (lf == NULL || cr < lf)) ? cr : lf;
 		if (eol == NULL) {
-			// No line end: keep the partial line for the next feed.
-			return line_append(p, pos, end - pos);
+			// No line end: the line goes on in the next feed.
+			return line_bytes(p, pos, end - pos);
 		}
 
-		int ret = line_end(p, pos, eol - pos);
+		int ret = line_bytes(p, pos, eol - pos);
+		if (ret == KNOT_EOK) {
+			ret = line_end(p);
+		}
 		if (ret != KNOT_EOK) {
 			return ret;
 		}
@@ -309,4 +269,9 @@ int sse_feed(sse_t *p, const uint8_t *buf, size_t len)
 		}
 	}
 	return KNOT_EOK;
+}
+
+const char *sse_event_name(const sse_t *p)
+{
+	return p->event;
 }

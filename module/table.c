@@ -8,203 +8,142 @@
 
 #include "table.h"
 
-/*! \brief Chunk of the growable node array and hash index. */
+/*! \brief Most records one rrset holds (knot_rdataset_t counts in 16 bits). */
+#define RRSET_MAX UINT16_MAX
+
+/*! \brief Most nodes a table holds (node indices are signed 32-bit). */
+#define NODES_MAX (UINT32_MAX / 4)
+
 struct table {
 	table_node_t *nodes;     /*!< Nodes; ancestors of every owner included. */
 	uint32_t node_count;     /*!< Nodes in use. */
-	uint32_t node_cap;       /*!< Nodes allocated. */
+	size_t node_cap;         /*!< Nodes allocated. */
 	uint32_t *slots;         /*!< Open-addressing index: node index + 1, 0 = empty. */
 	uint32_t slot_mask;      /*!< Slots - 1 (a power of two). */
+	uint8_t *names;          /*!< Owner names, one after another. */
+	size_t names_len;        /*!< Bytes of names in use. */
+	size_t names_cap;        /*!< Bytes of names allocated. */
 	table_rrset_t *rrsets;   /*!< All rrsets, grouped by node. */
-	uint32_t rrset_count;    /*!< Rrsets. */
-	uint8_t *names;          /*!< Owner names. */
+	uint32_t rrset_count;    /*!< Rrsets allocated (some may be unused). */
 	uint8_t *rdata;          /*!< All rdata (knot_rdata_t, 2-byte aligned). */
 	size_t rdata_len;        /*!< Bytes of rdata. */
-	size_t names_len;        /*!< Bytes of names. */
+	rr_view_t *views;        /*!< Distinct views; views[0] is everyone's. */
+	size_t view_count;       /*!< Views in use. */
+	size_t view_cap;         /*!< Views allocated. */
 	rr_loc_t *locs;          /*!< Location rules, longest prefix first. */
-	uint32_t loc_count;      /*!< Rules. */
+	size_t loc_count;        /*!< Rules. */
+	size_t loc_cap;          /*!< Rules allocated. */
 	size_t records;          /*!< Records loaded. */
 	size_t by_kind[RR_KIND_COUNT]; /*!< Records by kind. */
 	uint32_t serial;         /*!< Serial of automatic SOAs. */
 	atomic_uint refs;        /*!< References; the last table_free frees. */
 };
 
-/*! \brief FNV-1a over a wire-format name. */
-static uint32_t name_hash(const uint8_t *name, size_t len)
+/*! \brief FNV-1a over bytes. */
+static uint32_t hash_bytes(const uint8_t *data, size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 	for (size_t i = 0; i < len; i++) {
-		h ^= name[i];
+		h ^= data[i];
 		h *= 0x100000001b3ULL;
 	}
 	return (uint32_t)(h ^ (h >> 32));
 }
 
+const knot_dname_t *table_owner(const table_t *table, const table_node_t *node)
+{
+	return table->names + node->owner;
+}
+
 /*! \brief Index of the node with this name, -1 if none. */
 static int32_t index_find(const table_t *t, const uint8_t *name, size_t len)
 {
-	uint32_t i = name_hash(name, len) & t->slot_mask;
+	uint32_t i = hash_bytes(name, len) & t->slot_mask;
 	for (;;) {
 		uint32_t slot = t->slots[i];
 		if (slot == 0) {
 			return -1;
 		}
 		const table_node_t *node = &t->nodes[slot - 1];
-		if (node->owner_len == len && memcmp(node->owner, name, len) == 0) {
+		if (node->owner_len == len && memcmp(t->names + node->owner, name, len) == 0) {
 			return slot - 1;
 		}
 		i = (i + 1) & t->slot_mask;
 	}
 }
 
-/*! \brief Doubles the index when it is half full. */
-static int index_grow(table_t *t)
+/*! \brief Puts node n into an index of mask + 1 slots. */
+static void index_put(uint32_t *slots, uint32_t mask, const table_t *t, uint32_t n)
 {
-	uint32_t cap = (t->slot_mask + 1) * 2;
-	uint32_t *slots = calloc(cap, sizeof(*slots));
+	const table_node_t *node = &t->nodes[n];
+	uint32_t i = hash_bytes(t->names + node->owner, node->owner_len) & mask;
+	while (slots[i] != 0) {
+		i = (i + 1) & mask;
+	}
+	slots[i] = n + 1;
+}
+
+/*! \brief Doubles the index when it is three quarters full. */
+static int index_reserve(table_t *t)
+{
+	if (t->node_count + 1 <= (t->slot_mask + 1) / 4 * 3) {
+		return KNOT_EOK;
+	}
+	uint32_t mask = t->slot_mask * 2 + 1;
+	uint32_t *slots = calloc((size_t)mask + 1, sizeof(*slots));
 	if (slots == NULL) {
 		return KNOT_ENOMEM;
 	}
 	for (uint32_t n = 0; n < t->node_count; n++) {
-		const table_node_t *node = &t->nodes[n];
-		uint32_t i = name_hash(node->owner, node->owner_len) & (cap - 1);
-		while (slots[i] != 0) {
-			i = (i + 1) & (cap - 1);
-		}
-		slots[i] = n + 1;
+		index_put(slots, mask, t, n);
 	}
 	free(t->slots);
 	t->slots = slots;
-	t->slot_mask = cap - 1;
+	t->slot_mask = mask;
 	return KNOT_EOK;
 }
 
-/*! \brief Adds a node for a name (not present yet); returns its index or < 0. */
-static int32_t node_add(table_t *t, const knot_dname_t *owner)
+/*!
+ * \brief Adds a node (not present yet) whose owner is at names + owner.
+ * \return Its index, or < 0 (KNOT_ENOMEM, KNOT_ERANGE).
+ */
+static int32_t node_add(table_t *t, uint32_t owner, uint8_t len)
 {
-	if (t->node_count + 1 > (t->slot_mask + 1) / 2 && index_grow(t) != KNOT_EOK) {
-		return KNOT_ENOMEM;
+	if (t->node_count >= NODES_MAX) {
+		return KNOT_ERANGE;
 	}
-	if (t->node_count == t->node_cap) {
-		uint32_t cap = t->node_cap ? t->node_cap * 2 : 256;
-		table_node_t *nodes = realloc(t->nodes, cap * sizeof(*nodes));
-		if (nodes == NULL) {
-			return KNOT_ENOMEM;
-		}
-		t->nodes = nodes;
-		t->node_cap = cap;
+	if (index_reserve(t) != KNOT_EOK ||
+	    rr_grow((void **)&t->nodes, &t->node_cap, t->node_count, 1,
+	            sizeof(*t->nodes)) != KNOT_EOK) {
+		return KNOT_ENOMEM;
 	}
 	int32_t n = t->node_count++;
 	table_node_t *node = &t->nodes[n];
 	memset(node, 0, sizeof(*node));
 	node->owner = owner;
-	node->owner_len = knot_dname_size(owner);
+	node->owner_len = len;
 	node->parent = -1;
-	node->wildcard = -1;
-	if (owner[0] == 1 && owner[1] == '*') {
+	const uint8_t *name = t->names + owner;
+	if (name[0] == 1 && name[1] == '*') {
 		node->flags |= TABLE_NODE_WILDCARD;
 	}
-
-	uint32_t i = name_hash(owner, node->owner_len) & t->slot_mask;
-	while (t->slots[i] != 0) {
-		i = (i + 1) & t->slot_mask;
-	}
-	t->slots[i] = n + 1;
+	index_put(t->slots, t->slot_mask, t, n);
 	return n;
 }
 
-/*! \brief Order of the records of one name: type, view, appearance. */
-static int rr_order(const void *a, const void *b, void *arg)
+/*! \brief Adds a node with a copy of the owner. */
+static int32_t node_add_copy(table_t *t, const knot_dname_t *owner, size_t len)
 {
-	const rr_list_t *list = arg;
-	const rr_t *x = &list->rrs[*(const uint32_t *)a];
-	const rr_t *y = &list->rrs[*(const uint32_t *)b];
-	if (x->type != y->type) {
-		return x->type < y->type ? -1 : 1;
-	}
-	if (x->type == KNOT_RRTYPE_SOA || x->type == KNOT_RRTYPE_CNAME) {
-		// First visible in file order wins: keep these in file order.
-		return x->seq < y->seq ? -1 : (x->seq > y->seq);
-	}
-	int cmp = memcmp(&x->view, &y->view, sizeof(x->view));
-	if (cmp != 0) {
-		return cmp;
-	}
-	return x->seq < y->seq ? -1 : (x->seq > y->seq);
-}
-
-/*!
- * \brief Groups the records by owner without sorting names: every owner gets
- *        its node through the hash index (in order of first appearance), then a
- *        counting sort puts each node's records together, ordered by rr_order.
- *
- * \param order  Out: record indices grouped by node.
- * \param start  Out: node n's records are order[start[n]] .. order[start[n + 1] - 1].
- */
-static int group_records(table_t *t, const rr_list_t *list, uint32_t *order, uint32_t **start)
-{
-	uint32_t *node_of = malloc((list->count + 1) * sizeof(*node_of));
-	if (node_of == NULL) {
+	if (t->names_len + len > UINT32_MAX ||
+	    rr_grow((void **)&t->names, &t->names_cap, t->names_len, len, 1) != KNOT_EOK) {
 		return KNOT_ENOMEM;
 	}
-	for (size_t i = 0; i < list->count; i++) {
-		const rr_t *rr = &list->rrs[i];
-		const knot_dname_t *owner = rr_owner(list, rr);
-		int32_t n = index_find(t, owner, rr->rdata - rr->owner);
-		if (n < 0 && (n = node_add(t, owner)) < 0) { // owner copied in later
-			free(node_of);
-			return n;
-		}
-		node_of[i] = n;
+	memcpy(t->names + t->names_len, owner, len);
+	int32_t n = node_add(t, t->names_len, len);
+	if (n >= 0) {
+		t->names_len += len;
 	}
-	*start = calloc(t->node_count + 2, sizeof(**start));
-	if (*start == NULL) {
-		free(node_of);
-		return KNOT_ENOMEM;
-	}
-	uint32_t *pos = *start + 1;
-	for (size_t i = 0; i < list->count; i++) {
-		pos[node_of[i]]++;
-	}
-	for (uint32_t n = 1; n <= t->node_count; n++) {
-		pos[n] += pos[n - 1];
-	}
-	// pos[n] is the end of node n: place backwards, keeping appearance order;
-	// pos[n] ends at the start of node n, one place above where start wants it.
-	for (size_t i = list->count; i-- > 0;) {
-		order[--pos[node_of[i]]] = i;
-	}
-	memmove(*start, pos, t->node_count * sizeof(**start));
-	(*start)[t->node_count] = list->count;
-	free(node_of);
-	for (uint32_t n = 0; n < t->node_count; n++) {
-		uint32_t from = (*start)[n], to = (*start)[n + 1];
-		if (to - from > 1) {
-			qsort_r(order + from, to - from, sizeof(*order), rr_order, (void *)list);
-		}
-	}
-	return KNOT_EOK;
-}
-
-/*! \brief Copies the owners of the record nodes into the table's own memory. */
-static int own_names(table_t *t)
-{
-	size_t names = 0;
-	for (uint32_t n = 0; n < t->node_count; n++) {
-		names += t->nodes[n].owner_len;
-	}
-	t->names = malloc(names + 1);
-	if (t->names == NULL) {
-		return KNOT_ENOMEM;
-	}
-	for (uint32_t n = 0; n < t->node_count; n++) {
-		table_node_t *node = &t->nodes[n];
-		uint8_t *copy = t->names + t->names_len;
-		memcpy(copy, node->owner, node->owner_len);
-		node->owner = copy;
-		t->names_len += node->owner_len;
-	}
-	return KNOT_EOK;
+	return n;
 }
 
 /*! \brief Writes the serial into an SOA rdata (after mname and rname). */
@@ -221,49 +160,292 @@ static void soa_set_serial(knot_rdata_t *rd, uint32_t serial)
 	knot_wire_write_u32(rd->data + mname + rname, serial);
 }
 
-/*! \brief True when two records of one name belong to one rrset. */
-static bool same_rrset(const rr_t *x, const rr_t *y)
+/*
+ * The build. Pass 1 (count) makes every owner's node, the distinct views and
+ * per node the number and size of its records. Then the rrsets and rdata are
+ * laid out at their final sizes. Pass 2 (place) writes each record's rdata
+ * where it belongs: straight into its rrset for a node of one rrset (nearly
+ * all names), or into a side list for a "mixed" node (several types, views or
+ * kinds, or SOAs), which is sorted and cut into rrsets at the end.
+ */
+
+/*! \brief What the build knows of one node. */
+typedef struct {
+	uint32_t count;      /*!< Its records. */
+	union {
+		uint32_t bytes;  /*!< Pass 1: bytes of their rdata (knot_rdata_t). */
+		uint32_t placed; /*!< Pass 2, mixed node: records placed so far. */
+	};
+	uint32_t first;      /*!< Mixed node: its first record in build_t.recs. */
+	uint16_t type;       /*!< Type of its first record. */
+	uint16_t view;       /*!< View of its first record. */
+	uint8_t kind;        /*!< Kind of its first record. */
+	bool mixed;          /*!< Its records make several rrsets, or hold an SOA twice. */
+} build_node_t;
+
+/*! \brief A record of a mixed node, kept until the node is sorted. */
+typedef struct {
+	uint32_t seq;        /*!< Order of appearance. */
+	uint32_t ttl;        /*!< TTL. */
+	uint32_t data;       /*!< Offset of its knot_rdata_t in build_t.rdata. */
+	uint16_t type;       /*!< RR type. */
+	uint16_t view;       /*!< View index. */
+	uint8_t kind;        /*!< RR_KIND_*. */
+	uint8_t flags;       /*!< RR_FLAG_*. */
+} build_rec_t;
+
+/*! \brief A table being built; also the sink the emitter writes to. */
+typedef struct {
+	rr_sink_t sink;        /*!< The sink of the current pass (first member). */
+	table_t *t;            /*!< The table. */
+	build_node_t *nodes;   /*!< Per node, as t->nodes. */
+	size_t node_cap;       /*!< Entries allocated. */
+	uint32_t *view_slots;  /*!< Index of t->views: view index + 1, 0 = empty. */
+	uint32_t view_mask;    /*!< Slots - 1. */
+	build_rec_t *recs;     /*!< Records of the mixed nodes. */
+	uint8_t *rdata;        /*!< Their rdata. */
+	size_t rdata_len;      /*!< Bytes of it in use. */
+	uint32_t seq;          /*!< Records seen in this pass. */
+} build_t;
+
+/*! \brief Index of a view in t->views; adds it when add is set, else < 0 if absent. */
+static int32_t view_index(build_t *b, const rr_view_t *view, bool add)
 {
-	return x->type == y->type && memcmp(&x->view, &y->view, sizeof(x->view)) == 0;
+	table_t *t = b->t;
+	rr_view_t key;
+	memset(&key, 0, sizeof(key)); // padding too: views are compared as bytes
+	key.tai = view->tai;
+	key.node = view->node;
+	memcpy(key.loc, view->loc, sizeof(key.loc));
+	key.expires = view->expires;
+	uint32_t i = hash_bytes((const uint8_t *)&key, sizeof(key)) & b->view_mask;
+	for (uint32_t slot; (slot = b->view_slots[i]) != 0; i = (i + 1) & b->view_mask) {
+		if (memcmp(&t->views[slot - 1], &key, sizeof(key)) == 0) {
+			return slot - 1;
+		}
+	}
+	if (!add) {
+		return KNOT_EINVAL; // the emitter handed out other records than in pass 1
+	}
+	if (t->view_count >= UINT16_MAX ||
+	    rr_grow((void **)&t->views, &t->view_cap, t->view_count, 1,
+	            sizeof(*t->views)) != KNOT_EOK) {
+		return KNOT_ENOMEM;
+	}
+	t->views[t->view_count] = key;
+	b->view_slots[i] = ++t->view_count;
+	if (t->view_count * 2 > b->view_mask) { // keep the index at most half full
+		uint32_t mask = b->view_mask * 2 + 1;
+		uint32_t *slots = calloc((size_t)mask + 1, sizeof(*slots));
+		if (slots == NULL) {
+			return KNOT_ENOMEM;
+		}
+		for (uint32_t v = 0; v < t->view_count; v++) {
+			uint32_t j = hash_bytes((const uint8_t *)&t->views[v], sizeof(key)) & mask;
+			while (slots[j] != 0) {
+				j = (j + 1) & mask;
+			}
+			slots[j] = v + 1;
+		}
+		free(b->view_slots);
+		b->view_slots = slots;
+		b->view_mask = mask;
+	}
+	return t->view_count - 1;
 }
 
-/*! \brief Starts a new rrset at the node for the record's type and view. */
-static table_rrset_t *rrset_add(table_t *t, table_node_t *node, const rr_t *rr)
+/*! \brief Pass 1: one record's node, view and size. */
+static int count_add(rr_sink_t *sink, const rr_rec_t *rec)
 {
-	static const rr_view_t none;
-	table_rrset_t *set = &t->rrsets[t->rrset_count++];
-	set->type = rr->type;
-	set->kind = rr->kind;
-	set->view = rr->view;
-	set->rrs.rdata = (knot_rdata_t *)(t->rdata + t->rdata_len);
+	build_t *b = (build_t *)sink;
+	table_t *t = b->t;
+	size_t len = knot_dname_size(rec->owner);
+	int32_t n = index_find(t, rec->owner, len);
+	if (n < 0) {
+		n = node_add_copy(t, rec->owner, len);
+		if (n < 0) {
+			return n;
+		}
+		if (rr_grow((void **)&b->nodes, &b->node_cap, n, 1,
+		            sizeof(*b->nodes)) != KNOT_EOK) {
+			return KNOT_ENOMEM;
+		}
+		memset(&b->nodes[n], 0, sizeof(b->nodes[n]));
+	}
+	int32_t view = view_index(b, rec->view, true);
+	if (view < 0) {
+		return view;
+	}
+	build_node_t *bn = &b->nodes[n];
+	if (bn->count == 0) {
+		bn->type = rec->type;
+		bn->view = view;
+		bn->kind = rec->kind;
+	} else if (rec->type != bn->type || view != bn->view || rec->kind != bn->kind ||
+	           rec->type == KNOT_RRTYPE_SOA) {
+		bn->mixed = true;
+	}
+	if (bn->count == UINT32_MAX || bn->bytes > UINT32_MAX - knot_rdata_size(rec->rdlen)) {
+		return KNOT_ERANGE;
+	}
+	bn->count++;
+	bn->bytes += knot_rdata_size(rec->rdlen);
+	return KNOT_EOK;
+}
+
+/*! \brief Pass 1: a location rule. */
+static int count_add_loc(rr_sink_t *sink, const rr_loc_t *loc)
+{
+	table_t *t = ((build_t *)sink)->t;
+	if (rr_grow((void **)&t->locs, &t->loc_cap, t->loc_count, 1,
+	            sizeof(*t->locs)) != KNOT_EOK) {
+		return KNOT_ENOMEM;
+	}
+	t->locs[t->loc_count++] = *loc;
+	return KNOT_EOK;
+}
+
+/*! \brief Starts a rrset of a node. */
+static void rrset_init(table_t *t, table_node_t *node, table_rrset_t *set, uint16_t type,
+                       uint16_t view, uint8_t kind, uint8_t *rdata)
+{
+	set->type = type;
+	set->kind = kind;
+	set->view = &t->views[view];
+	set->rrs.rdata = (knot_rdata_t *)rdata;
 	node->rrset_count++;
-	if (rr->type == KNOT_RRTYPE_NS) {
+	if (type == KNOT_RRTYPE_NS) {
 		node->flags |= TABLE_NODE_NS;
-	} else if (rr->type == KNOT_RRTYPE_SOA) {
+	} else if (type == KNOT_RRTYPE_SOA) {
 		node->flags |= TABLE_NODE_SOA;
 	}
-	if (memcmp(&rr->view, &none, sizeof(none)) != 0) {
+	if (view != 0) {
 		node->flags |= TABLE_NODE_VIEWS;
 	}
-	return set;
 }
 
-/*! \brief Appends a record's rdata to the rrset begun last. */
-static void rrset_put(table_t *t, table_rrset_t *set, const rr_t *rr, const uint8_t *rdata)
+/*! \brief Appends one record's rdata to a rrset (already in place in the table). */
+static void rrset_put(table_t *t, table_rrset_t *set, const uint8_t *rdata, uint16_t rdlen,
+                      uint32_t ttl, uint8_t kind, uint8_t flags)
 {
-	knot_rdata_t *rd = (knot_rdata_t *)(t->rdata + t->rdata_len);
-	knot_rdata_init(rd, rr->rdlen, rdata);
-	if (rr->type == KNOT_RRTYPE_SOA && (rr->flags & RR_FLAG_AUTO_SERIAL)) {
+	if (set->rrs.count == RRSET_MAX) {
+		return; // more than a message can hold: the rest is not served
+	}
+	knot_rdata_t *rd = (knot_rdata_t *)((uint8_t *)set->rrs.rdata + set->rrs.size);
+	knot_rdata_init(rd, rdlen, rdata);
+	if (set->type == KNOT_RRTYPE_SOA && (flags & RR_FLAG_AUTO_SERIAL)) {
 		soa_set_serial(rd, t->serial);
 	}
-	t->rdata_len += knot_rdata_size(rr->rdlen);
 	set->rrs.count++;
-	set->rrs.size += knot_rdata_size(rr->rdlen);
-	set->ttl = rr->ttl;
+	set->rrs.size += knot_rdata_size(rdlen);
+	set->ttl = ttl;
 	t->records++;
-	t->by_kind[rr->kind < RR_KIND_COUNT ? rr->kind : RR_KIND_STATIC]++;
+	t->by_kind[kind < RR_KIND_COUNT ? kind : RR_KIND_STATIC]++;
 }
 
+/*!
+ * \brief Between the passes: allocates rrsets and rdata at their final sizes,
+ *        gives every single-rrset node its rrset, reserves room for the others.
+ */
+static int layout(build_t *b)
+{
+	table_t *t = b->t;
+	size_t sets = 0, rdata = 0, recs = 0, rec_bytes = 0;
+	for (uint32_t n = 0; n < t->node_count; n++) {
+		const build_node_t *bn = &b->nodes[n];
+		sets += bn->mixed ? bn->count : (bn->count > 0);
+		rdata += bn->bytes;
+		recs += bn->mixed ? bn->count : 0;
+		rec_bytes += bn->mixed ? bn->bytes : 0;
+	}
+	if (sets > UINT32_MAX) {
+		return KNOT_ERANGE;
+	}
+	t->rrsets = calloc(sets + 1, sizeof(*t->rrsets));
+	t->rdata = malloc(rdata + 2);
+	b->recs = malloc((recs + 1) * sizeof(*b->recs));
+	b->rdata = malloc(rec_bytes + 2);
+	if (t->rrsets == NULL || t->rdata == NULL || b->recs == NULL || b->rdata == NULL) {
+		return KNOT_ENOMEM;
+	}
+	uint32_t set = 0, first = 0;
+	for (uint32_t n = 0; n < t->node_count; n++) {
+		table_node_t *node = &t->nodes[n];
+		build_node_t *bn = &b->nodes[n];
+		node->rrsets = set;
+		if (bn->count == 0) {
+			continue;
+		}
+		node->flags |= TABLE_NODE_DATA;
+		uint8_t *start = t->rdata + t->rdata_len;
+		t->rdata_len += bn->bytes;
+		if (bn->mixed) {
+			// Its rdata region is remembered in its first rrset until it is cut.
+			t->rrsets[set].rrs.rdata = (knot_rdata_t *)start;
+			set += bn->count;
+			bn->first = first;
+			bn->placed = 0;
+			first += bn->count;
+		} else {
+			table_rrset_t *rrset = &t->rrsets[set++];
+			rrset_init(t, node, rrset, bn->type, bn->view, bn->kind, start);
+		}
+	}
+	t->rrset_count = set;
+	return KNOT_EOK;
+}
+
+/*! \brief Pass 2: one record's rdata to its place. */
+static int place_add(rr_sink_t *sink, const rr_rec_t *rec)
+{
+	build_t *b = (build_t *)sink;
+	table_t *t = b->t;
+	int32_t n = index_find(t, rec->owner, knot_dname_size(rec->owner));
+	int32_t view = view_index(b, rec->view, false);
+	uint32_t seq = b->seq++;
+	if (n < 0 || view < 0) {
+		return KNOT_EINVAL; // the emitter handed out other records than in pass 1
+	}
+	build_node_t *bn = &b->nodes[n];
+	if (!bn->mixed) {
+		table_rrset_t *set = &t->rrsets[t->nodes[n].rrsets];
+		if (set->rrs.size + knot_rdata_size(rec->rdlen) > bn->bytes) {
+			return KNOT_EINVAL;
+		}
+		rrset_put(t, set, rec->rdata, rec->rdlen, rec->ttl, rec->kind, rec->flags);
+		return KNOT_EOK;
+	}
+	if (bn->placed == bn->count) {
+		return KNOT_EINVAL;
+	}
+	build_rec_t *r = &b->recs[bn->first + bn->placed++];
+	*r = (build_rec_t){ .seq = seq, .ttl = rec->ttl, .data = b->rdata_len,
+	                    .type = rec->type, .view = view, .kind = rec->kind,
+	                    .flags = rec->flags };
+	knot_rdata_init((knot_rdata_t *)(b->rdata + b->rdata_len), rec->rdlen, rec->rdata);
+	b->rdata_len += knot_rdata_size(rec->rdlen);
+	return KNOT_EOK;
+}
+
+/*! \brief Pass 2: rules are all in from pass 1. */
+static int place_add_loc(rr_sink_t *sink, const rr_loc_t *loc)
+{
+	return KNOT_EOK;
+}
+
+/*! \brief Order of the records of one name: type, view, appearance. */
+static int rec_order(const void *a, const void *b)
+{
+	const build_rec_t *x = a, *y = b;
+	if (x->type != y->type) {
+		return x->type < y->type ? -1 : 1;
+	}
+	if (x->type != KNOT_RRTYPE_SOA && x->type != KNOT_RRTYPE_CNAME && x->view != y->view) {
+		// (SOA and CNAME: the first visible in file order wins, keep file order)
+		return x->view < y->view ? -1 : 1;
+	}
+	return x->seq < y->seq ? -1 : (x->seq > y->seq);
+}
 
 /*!
  * \brief Rank of a record's kind where several kinds share a name: operators'
@@ -279,87 +461,71 @@ static int kind_rank(uint8_t kind)
 	}
 }
 
-/*! \brief True when the records of a name are of different ranks. */
-static bool mixed_ranks(const rr_list_t *list, const uint32_t *order, size_t start, size_t end)
-{
-	int rank = kind_rank(list->rrs[order[start]].kind);
-	for (size_t i = start + 1; i < end; i++) {
-		if (kind_rank(list->rrs[order[i]].kind) != rank) {
-			return true;
-		}
-	}
-	return false;
-}
-
 /*!
  * \brief True when a record of a higher rank at the same name has the same
  *        type or is a CNAME: names collide, the higher rank is served.
  */
-static bool shadowed(const rr_list_t *list, const uint32_t *order, size_t start,
-                     size_t end, const rr_t *rr)
+static bool shadowed(const build_rec_t *recs, uint32_t count, const build_rec_t *rec)
 {
-	int rank = kind_rank(rr->kind);
-	for (size_t i = start; i < end; i++) {
-		const rr_t *other = &list->rrs[order[i]];
-		if (kind_rank(other->kind) > rank &&
-		    (other->type == rr->type || other->type == KNOT_RRTYPE_CNAME)) {
+	int rank = kind_rank(rec->kind);
+	for (uint32_t i = 0; i < count; i++) {
+		if (kind_rank(recs[i].kind) > rank &&
+		    (recs[i].type == rec->type || recs[i].type == KNOT_RRTYPE_CNAME)) {
 			return true;
 		}
 	}
 	return false;
 }
 
-/*! \brief Makes the rrsets of every node from its grouped records. */
-static int load_records(table_t *t, const rr_list_t *list, const uint32_t *order,
-                        const uint32_t *start)
+/*! \brief Sorts a mixed node's records and cuts them into rrsets. */
+static void cut_mixed(build_t *b, uint32_t n)
 {
-	size_t rdata = 0;
-	for (size_t i = 0; i < list->count; i++) {
-		rdata += knot_rdata_size(list->rrs[i].rdlen);
-	}
-	t->rdata = malloc(rdata + 2);
-	t->rrsets = calloc(list->count + 1, sizeof(*t->rrsets));
-	if (t->rdata == NULL || t->rrsets == NULL) {
-		return KNOT_ENOMEM;
-	}
-	for (uint32_t n = 0; n < t->node_count; n++) {
-		table_node_t *node = &t->nodes[n];
-		node->rrsets = t->rrsets + t->rrset_count;
-		node->flags |= TABLE_NODE_DATA;
-		bool mixed = mixed_ranks(list, order, start[n], start[n + 1]);
-		table_rrset_t *set = NULL;
-		const rr_t *last = NULL;
-		for (size_t i = start[n]; i < start[n + 1]; i++) {
-			const rr_t *rr = &list->rrs[order[i]];
-			if (mixed && shadowed(list, order, start[n], start[n + 1], rr)) {
-				continue; // hidden by a record of a higher rank at the same name
-			}
-			if (rr->type == KNOT_RRTYPE_SOA && set != NULL && same_rrset(rr, last)) {
-				continue; // one SOA per name and view: the first one wins
-			}
-			if (set == NULL || !same_rrset(rr, last)) {
-				set = rrset_add(t, node, rr);
-			}
-			rrset_put(t, set, rr, rr_rdata(list, rr));
-			last = rr;
+	table_t *t = b->t;
+	table_node_t *node = &t->nodes[n];
+	const build_node_t *bn = &b->nodes[n];
+	build_rec_t *recs = &b->recs[bn->first];
+	qsort(recs, bn->placed, sizeof(*recs), rec_order);
+	table_rrset_t *sets = &t->rrsets[node->rrsets];
+	uint8_t *pos = (uint8_t *)sets[0].rrs.rdata;
+	table_rrset_t *set = NULL;
+	const build_rec_t *last = NULL;
+	for (uint32_t i = 0; i < bn->placed; i++) {
+		const build_rec_t *r = &recs[i];
+		if (shadowed(recs, bn->placed, r)) {
+			continue; // hidden by a record of a higher rank at the same name
 		}
+		bool same = last != NULL && r->type == last->type && r->view == last->view;
+		if (same && r->type == KNOT_RRTYPE_SOA) {
+			continue; // one SOA per name and view: the first one wins
+		}
+		if (!same) {
+			if (set != NULL) {
+				pos += set->rrs.size;
+			}
+			set = &sets[node->rrset_count];
+			rrset_init(t, node, set, r->type, r->view, r->kind, pos);
+		}
+		const knot_rdata_t *rd = (const knot_rdata_t *)(b->rdata + r->data);
+		rrset_put(t, set, rd->data, rd->len, r->ttl, r->kind, r->flags);
+		last = r;
 	}
-	return KNOT_EOK;
 }
 
-/*! \brief Adds every missing ancestor, links parents, wildcards and children. */
+/*! \brief Adds every missing ancestor, links parents, children and wildcards. */
 static int link_nodes(table_t *t)
 {
 	// Ancestors are suffixes of an existing owner: they share its bytes.
 	uint32_t with_data = t->node_count;
 	for (uint32_t n = 0; n < with_data; n++) {
-		const knot_dname_t *name = t->nodes[n].owner;
-		while (*name != 0) {
-			name += *name + 1;
-			if (index_find(t, name, knot_dname_size(name)) >= 0) {
+		uint32_t owner = t->nodes[n].owner;
+		uint8_t len = t->nodes[n].owner_len;
+		while (t->names[owner] != 0) {
+			len -= t->names[owner] + 1;
+			owner += t->names[owner] + 1;
+			if (index_find(t, t->names + owner, len) >= 0) {
 				break;
 			}
-			int32_t added = node_add(t, name);
+			int32_t added = node_add(t, owner, len);
 			if (added < 0) {
 				return added;
 			}
@@ -367,15 +533,15 @@ static int link_nodes(table_t *t)
 	}
 	for (uint32_t n = 0; n < t->node_count; n++) {
 		table_node_t *node = &t->nodes[n];
-		if (node->owner[0] == 0) {
+		const uint8_t *name = t->names + node->owner;
+		if (name[0] == 0) {
 			continue;
 		}
-		const knot_dname_t *up = node->owner + node->owner[0] + 1;
-		node->parent = index_find(t, up, knot_dname_size(up));
+		node->parent = index_find(t, name + name[0] + 1, node->owner_len - name[0] - 1);
 		table_node_t *parent = &t->nodes[node->parent];
 		parent->flags |= TABLE_NODE_CHILDREN;
 		if (node->flags & TABLE_NODE_WILDCARD) {
-			parent->wildcard = n;
+			parent->flags |= TABLE_NODE_HAS_WILD;
 		}
 	}
 	return KNOT_EOK;
@@ -391,46 +557,81 @@ static int loc_order(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : (x->seq > y->seq);
 }
 
-table_t *table_build(const rr_list_t *list, uint32_t serial)
+/*! \brief Frees what only the build needs. */
+static void build_clear(build_t *b)
+{
+	free(b->nodes);
+	free(b->view_slots);
+	free(b->recs);
+	free(b->rdata);
+	memset(b, 0, sizeof(*b));
+}
+
+/*! \brief Gives back what grew past its use (arrays grow by doubling). */
+static void shrink(void **arr, size_t used, size_t size)
+{
+	void *p = realloc(*arr, used * size + 1);
+	if (p != NULL) {
+		*arr = p;
+	}
+}
+
+/*! \brief Runs both passes of the emitter over the table. */
+static int build(table_t *t, rr_emit_f emit, const void *src)
+{
+	build_t b = { .sink = { count_add, count_add_loc }, .t = t, .view_mask = 15 };
+	b.view_slots = calloc(b.view_mask + 1, sizeof(*b.view_slots));
+	static const rr_view_t everyone;
+	int ret = b.view_slots == NULL ? KNOT_ENOMEM : view_index(&b, &everyone, true);
+	if (ret >= 0) {
+		ret = emit(src, &b.sink);
+	}
+	if (ret >= 0) {
+		shrink((void **)&t->names, t->names_len, 1);
+		shrink((void **)&t->views, t->view_count, sizeof(*t->views));
+		ret = layout(&b);
+	}
+	if (ret == KNOT_EOK) {
+		b.sink = (rr_sink_t){ place_add, place_add_loc };
+		ret = emit(src, &b.sink);
+	}
+	for (uint32_t n = 0; ret == KNOT_EOK && n < t->node_count; n++) {
+		if (b.nodes[n].mixed) {
+			cut_mixed(&b, n);
+		}
+	}
+	build_clear(&b);
+	if (ret == KNOT_EOK) {
+		ret = link_nodes(t);
+	}
+	return ret;
+}
+
+table_t *table_build_from(rr_emit_f emit, const void *src, uint32_t serial)
 {
 	table_t *t = calloc(1, sizeof(*t));
-	uint32_t *order = malloc((list->count + 1) * sizeof(*order));
-	uint32_t *start = NULL;
-	if (t == NULL || order == NULL) {
-		goto fail;
+	if (t == NULL) {
+		return NULL;
 	}
 	atomic_init(&t->refs, 1);
 	t->serial = serial;
-	// Names are about the records plus their ancestors: start at 4 slots a record.
 	t->slot_mask = 1023;
-	while (t->slot_mask < list->count * 4 && t->slot_mask < (1U << 30)) {
-		t->slot_mask = t->slot_mask * 2 + 1;
-	}
 	t->slots = calloc(t->slot_mask + 1, sizeof(*t->slots));
-	if (t->slots == NULL) {
-		goto fail;
+	if (t->slots == NULL || build(t, emit, src) != KNOT_EOK) {
+		table_free(t);
+		return NULL;
 	}
-	if (group_records(t, list, order, &start) != KNOT_EOK || own_names(t) != KNOT_EOK ||
-	    load_records(t, list, order, start) != KNOT_EOK || link_nodes(t) != KNOT_EOK) {
-		goto fail;
-	}
-	if (list->loc_count > 0) {
-		t->locs = malloc(list->loc_count * sizeof(*t->locs));
-		if (t->locs == NULL) {
-			goto fail;
-		}
-		memcpy(t->locs, list->locs, list->loc_count * sizeof(*t->locs));
-		t->loc_count = list->loc_count;
+	shrink((void **)&t->nodes, t->node_count, sizeof(*t->nodes));
+	t->node_cap = t->node_count;
+	if (t->loc_count > 1) {
 		qsort(t->locs, t->loc_count, sizeof(*t->locs), loc_order);
 	}
-	free(order);
-	free(start);
 	return t;
-fail:
-	free(order);
-	free(start);
-	table_free(t);
-	return NULL;
+}
+
+table_t *table_build(const rr_list_t *list, uint32_t serial)
+{
+	return table_build_from(rr_list_emit, list, serial);
 }
 
 table_t *table_ref(table_t *table)
@@ -451,6 +652,7 @@ void table_free(table_t *table)
 	free(table->rrsets);
 	free(table->names);
 	free(table->rdata);
+	free(table->views);
 	free(table->locs);
 	free(table);
 }
@@ -463,8 +665,8 @@ table_stats_t table_stats(const table_t *t)
 		.rrsets = t->rrset_count,
 		.bytes = sizeof(*t) + t->node_cap * sizeof(*t->nodes) +
 		         (t->slot_mask + 1) * sizeof(*t->slots) +
-		         (t->records + 1) * sizeof(*t->rrsets) + t->names_len + t->rdata_len +
-		         t->loc_count * sizeof(*t->locs),
+		         t->rrset_count * sizeof(*t->rrsets) + t->names_len + t->rdata_len +
+		         t->view_count * sizeof(*t->views) + t->loc_count * sizeof(*t->locs),
 	};
 	memcpy(s.by_kind, t->by_kind, sizeof(s.by_kind));
 	return s;
@@ -499,10 +701,11 @@ const table_node_t *table_find(const table_t *table, const knot_dname_t *name)
 }
 
 /*! \brief True when some records at the node are for clients on this address. */
-static bool node_serves(const table_node_t *node, uint32_t addr)
+static bool node_serves(const table_t *t, const table_node_t *node, uint32_t addr)
 {
+	const table_rrset_t *sets = &t->rrsets[node->rrsets];
 	for (uint32_t i = 0; i < node->rrset_count; i++) {
-		if (node->rrsets[i].view.node == addr) {
+		if (sets[i].view->node == addr) {
 			return true;
 		}
 	}
@@ -510,10 +713,10 @@ static bool node_serves(const table_node_t *node, uint32_t addr)
 }
 
 /*! \brief True when the client may see the rrset of the node now. */
-static bool rrset_visible(const table_node_t *node, const table_rrset_t *set,
-                          const table_client_t *client)
+static bool rrset_visible(const table_t *t, const table_node_t *node,
+                          const table_rrset_t *set, const table_client_t *client)
 {
-	const rr_view_t *v = &set->view;
+	const rr_view_t *v = set->view;
 	if ((v->node != 0 || v->loc[0] != 0 || v->loc[1] != 0) && client->scoped != NULL) {
 		*client->scoped = true;
 	}
@@ -527,16 +730,17 @@ static bool rrset_visible(const table_node_t *node, const table_rrset_t *set,
 	if (v->node == 0 || v->node == client->addr) {
 		return true;
 	}
-	return client->portal_all && !node_serves(node, client->addr);
+	return client->portal_all && !node_serves(t, node, client->addr);
 }
 
-const table_rrset_t *table_rrset_next(const table_node_t *node, uint16_t type,
-                                      const table_client_t *client, uint32_t *pos)
+const table_rrset_t *table_rrset_next(const table_t *t, const table_node_t *node,
+                                      uint16_t type, const table_client_t *client,
+                                      uint32_t *pos)
 {
 	while (*pos < node->rrset_count) {
-		const table_rrset_t *set = &node->rrsets[(*pos)++];
+		const table_rrset_t *set = &t->rrsets[node->rrsets + (*pos)++];
 		if ((type == KNOT_RRTYPE_ANY || set->type == type) &&
-		    rrset_visible(node, set, client)) {
+		    rrset_visible(t, node, set, client)) {
 			return set;
 		}
 	}
@@ -544,7 +748,8 @@ const table_rrset_t *table_rrset_next(const table_node_t *node, uint16_t type,
 }
 
 /*! \brief True when the client sees any record at the node. */
-static bool node_has_data(const table_node_t *node, const table_client_t *client)
+static bool node_has_data(const table_t *t, const table_node_t *node,
+                          const table_client_t *client)
 {
 	if (!(node->flags & TABLE_NODE_DATA)) {
 		return false;
@@ -552,7 +757,7 @@ static bool node_has_data(const table_node_t *node, const table_client_t *client
 	if (!(node->flags & TABLE_NODE_VIEWS)) {
 		return true;
 	}
-	return table_has(node, KNOT_RRTYPE_ANY, client);
+	return table_has(t, node, KNOT_RRTYPE_ANY, client);
 }
 
 /*! \brief Deepest node at or above the name: the name itself when it exists. */
@@ -570,6 +775,17 @@ static const table_node_t *closest_node(const table_t *t, const knot_dname_t *na
 	}
 }
 
+/*! \brief The node '*.<owner of node>', NULL if none. */
+static const table_node_t *wildcard_of(const table_t *t, const table_node_t *node)
+{
+	if (!(node->flags & TABLE_NODE_HAS_WILD)) {
+		return NULL;
+	}
+	uint8_t name[KNOT_DNAME_MAXLEN + 2] = { 1, '*' };
+	memcpy(name + 2, t->names + node->owner, node->owner_len);
+	return table_node(t, index_find(t, name, node->owner_len + 2));
+}
+
 void table_lookup(const table_t *t, const knot_dname_t *qname,
                   const table_client_t *client, table_result_t *res)
 {
@@ -582,22 +798,22 @@ void table_lookup(const table_t *t, const knot_dname_t *qname,
 	// The apex: the first non-wildcard name at or above with a visible NS.
 	const table_node_t *apex = closest;
 	while (!(apex->flags & TABLE_NODE_NS) || (apex->flags & TABLE_NODE_WILDCARD) ||
-	       !table_has(apex, KNOT_RRTYPE_NS, client)) { // a wildcard's NS is data
+	       !table_has(t, apex, KNOT_RRTYPE_NS, client)) { // a wildcard's NS is data
 		apex = table_node(t, apex->parent);
 		if (apex == NULL) {
 			return;
 		}
 	}
 	res->apex = apex;
-	if (!(apex->flags & TABLE_NODE_SOA) || !table_has(apex, KNOT_RRTYPE_SOA, client)) {
+	if (!(apex->flags & TABLE_NODE_SOA) || !table_has(t, apex, KNOT_RRTYPE_SOA, client)) {
 		res->status = TABLE_DELEGATION;
 		return;
 	}
 
 	// The name itself: records the client sees, or children (not tinydns: an
 	// empty non-terminal exists).
-	bool exact = knot_dname_is_equal(closest->owner, qname);
-	if (exact && (node_has_data(closest, client) ||
+	bool exact = closest->owner_len == knot_dname_size(qname);
+	if (exact && (node_has_data(t, closest, client) ||
 	              (closest->flags & TABLE_NODE_CHILDREN))) {
 		res->status = TABLE_FOUND;
 		res->node = closest;
@@ -608,8 +824,8 @@ void table_lookup(const table_t *t, const knot_dname_t *qname,
 	// only itself (tinydns).
 	const table_node_t *up = exact ? table_node(t, closest->parent) : closest;
 	for (; up != NULL; up = table_node(t, up->parent)) {
-		const table_node_t *wild = table_node(t, up->wildcard);
-		if (wild != NULL && node_has_data(wild, client)) {
+		const table_node_t *wild = wildcard_of(t, up);
+		if (wild != NULL && node_has_data(t, wild, client)) {
 			res->status = TABLE_WILDCARD;
 			res->node = wild;
 			return;

@@ -19,11 +19,11 @@
 
 /*! \brief Records of one type and one view at one name. */
 typedef struct {
-	knot_rdataset_t rrs;  /*!< Rdata, in record order (points into the table). */
-	uint32_t ttl;         /*!< TTL (that of the last record, as tinydns). */
-	uint16_t type;        /*!< RR type. */
-	uint8_t kind;         /*!< What made it (RR_KIND_*). */
-	rr_view_t view;       /*!< Who may see it. */
+	knot_rdataset_t rrs;    /*!< Rdata, in record order (points into the table). */
+	const rr_view_t *view;  /*!< Who may see it (one copy per distinct view). */
+	uint32_t ttl;           /*!< TTL (that of the last record, as tinydns). */
+	uint16_t type;          /*!< RR type. */
+	uint8_t kind;           /*!< What made it (RR_KIND_*). */
 } table_rrset_t;
 
 /*! \brief Node flags. */
@@ -34,17 +34,20 @@ enum table_node_flag {
 	TABLE_NODE_SOA      = 1 << 3, /*!< Has an SOA record (some view). */
 	TABLE_NODE_VIEWS    = 1 << 4, /*!< Some rrset has a view filter. */
 	TABLE_NODE_WILDCARD = 1 << 5, /*!< Owner's first label is '*'. */
+	TABLE_NODE_HAS_WILD = 1 << 6, /*!< The name '*.<owner>' is a node. */
 };
 
-/*! \brief One name of the table. */
+/*!
+ * \brief One name of the table: 16 bytes, offsets into the table's arrays
+ *        (see table_owner, table_rrset_next).
+ */
 typedef struct {
-	const knot_dname_t *owner;  /*!< Lowercase wire-format name. */
-	const table_rrset_t *rrsets;/*!< Its rrsets, sorted by type. */
-	uint32_t rrset_count;       /*!< Number of rrsets. */
-	int32_t parent;             /*!< Index of the parent node, -1 for the root. */
-	int32_t wildcard;           /*!< Index of the node '*.<owner>', -1 if none. */
-	uint32_t flags;             /*!< TABLE_NODE_*. */
-	uint16_t owner_len;         /*!< Owner length in bytes. */
+	uint32_t owner;        /*!< Offset of the lowercase wire-format name. */
+	uint32_t rrsets;       /*!< Index of its first rrset (sorted by type). */
+	int32_t parent;        /*!< Index of the parent node, -1 for the root. */
+	uint16_t rrset_count;  /*!< Number of rrsets. */
+	uint8_t owner_len;     /*!< Owner length in bytes. */
+	uint8_t flags;         /*!< TABLE_NODE_*. */
 } table_node_t;
 
 /*! \brief Who is asking and when: decides which records are visible. */
@@ -86,13 +89,21 @@ typedef struct {
 } table_stats_t;
 
 /*!
- * \brief Builds a table from a record list.
+ * \brief Builds a table from the records an emitter hands out.
  *
- * \param list    Records (not kept; the table copies what it needs).
+ * The emitter is called twice (count, then place), so nothing but the table
+ * itself and a few bytes per name are allocated: the records are never
+ * gathered into a list.
+ *
+ * \param emit    Record source.
+ * \param src     Its argument.
  * \param serial  Serial written into SOAs flagged RR_FLAG_AUTO_SERIAL.
  *
  * \return The table, NULL when out of memory.
  */
+table_t *table_build_from(rr_emit_f emit, const void *src, uint32_t serial);
+
+/*! \brief Builds a table from a record list (not kept). */
 table_t *table_build(const rr_list_t *list, uint32_t serial);
 
 /*!
@@ -132,6 +143,9 @@ const table_node_t *table_find(const table_t *table, const knot_dname_t *name);
 /*! \brief The node with the given index. */
 const table_node_t *table_node(const table_t *table, int32_t index);
 
+/*! \brief The owner name of a node. */
+const knot_dname_t *table_owner(const table_t *table, const table_node_t *node);
+
 /*!
  * \brief Iterates the client's visible rrsets of a type at a node.
  *
@@ -139,6 +153,7 @@ const table_node_t *table_node(const table_t *table, int32_t index);
  * no node with such records at this name sees all of them with portal_all,
  * none without.
  *
+ * \param table   Table.
  * \param node    Node.
  * \param type    RR type, KNOT_RRTYPE_ANY for every type.
  * \param client  Who asks.
@@ -146,13 +161,14 @@ const table_node_t *table_node(const table_t *table, int32_t index);
  *
  * \return The next rrset, NULL at the end.
  */
-const table_rrset_t *table_rrset_next(const table_node_t *node, uint16_t type,
-                                      const table_client_t *client, uint32_t *pos);
+const table_rrset_t *table_rrset_next(const table_t *table, const table_node_t *node,
+                                      uint16_t type, const table_client_t *client,
+                                      uint32_t *pos);
 
 /*! \brief True when the node has records of the type visible to the client. */
-static inline bool table_has(const table_node_t *node, uint16_t type,
+static inline bool table_has(const table_t *table, const table_node_t *node, uint16_t type,
                              const table_client_t *client)
 {
 	uint32_t pos = 0;
-	return table_rrset_next(node, type, client, &pos) != NULL;
+	return table_rrset_next(table, node, type, client, &pos) != NULL;
 }

@@ -39,6 +39,9 @@ typedef struct {
 	cluster_source_t source;  /*!< Which document. */
 	CURL *easy;               /*!< Transfer, NULL when not connected. */
 	sse_t sse;                /*!< Event parser. */
+	lainlet_reader_t *reader; /*!< Reads the documents as their bytes arrive. */
+	bool reading;             /*!< The event being received is fed to the reader. */
+	uint64_t read_us;         /*!< Time spent reading it so far (us). */
 	size_t url;               /*!< Index of the URL in use. */
 	uint64_t retry_at;        /*!< When to connect again (ms, monotonic). */
 	uint64_t last_rx;         /*!< Last byte received (ms). */
@@ -126,6 +129,31 @@ static void count(struct watch *w, int source, watch_counter_t counter)
 	}
 }
 
+/*! \brief True for the events that carry a whole document. */
+static bool is_document(const char *event)
+{
+	return strcmp(event, "init") == 0 || strcmp(event, "update") == 0 ||
+	       strcmp(event, "delete") == 0;
+}
+
+/*! \brief Bytes of an event's data: to the reader, unless the event says it is no document. */
+static int on_data(const char *bytes, size_t len, void *arg)
+{
+	stream_t *s = arg;
+	if (!s->reading) {
+		// lainlet's event line comes before its data; without one, read anyway
+		s->reading = sse_event_name(&s->sse)[0] == '\0' ||
+		             is_document(sse_event_name(&s->sse));
+		s->read_us = 0;
+	}
+	if (s->reading) {
+		uint64_t start = now_us();
+		lainlet_reader_feed(s->reader, bytes, len); // errors are told at the end
+		s->read_us += now_us() - start;
+	}
+	return KNOT_EOK;
+}
+
 /*! \brief A document event: replace the source's data with it. */
 static void on_document(stream_t *s, const sse_event_t *ev)
 {
@@ -134,10 +162,13 @@ static void on_document(stream_t *s, const sse_event_t *ev)
 		stream_log(s, LOG_ERR, "%s event refused (document over %zu bytes)",
 		           ev->event, w->conf.max_document);
 		count(w, s->source, WATCH_DOCS_REFUSED);
+		lainlet_reader_reset(s->reader);
 		return;
 	}
-	uint64_t start = now_us();
-	int ret = cluster_apply(&w->cluster, s->source, ev->data, ev->data_len, start / 1000);
+	uint64_t start = now_us() - (s->reading ? s->read_us : 0);
+	lainlet_data_t data;
+	int ret = lainlet_reader_end(s->reader, &data);
+	ret = cluster_apply_read(&w->cluster, s->source, ret, &data, now_ms());
 	w->trim |= ev->data_len >= TRIM_MIN_DOCUMENT;
 	if (ret == KNOT_EOK) {
 		w->dirty = true;
@@ -168,14 +199,17 @@ static void on_document(stream_t *s, const sse_event_t *ev)
 static int on_event(const sse_event_t *ev, void *arg)
 {
 	stream_t *s = arg;
-	if (strcmp(ev->event, "init") == 0 || strcmp(ev->event, "update") == 0 ||
-	    strcmp(ev->event, "delete") == 0) {
+	if (is_document(ev->event)) {
 		on_document(s, ev);
-	} else if (strcmp(ev->event, "error") == 0) {
-		stream_log(s, LOG_WARNING, "error event (%.200s)", ev->data);
-	} else if (strcmp(ev->event, "heartbeat") != 0) {
-		stream_log(s, LOG_DEBUG, "unknown event '%s' ignored", ev->event);
+	} else {
+		lainlet_reader_reset(s->reader);
+		if (strcmp(ev->event, "error") == 0) {
+			stream_log(s, LOG_WARNING, "error event (%.200s)", ev->head);
+		} else if (strcmp(ev->event, "heartbeat") != 0) {
+			stream_log(s, LOG_DEBUG, "unknown event '%s' ignored", ev->event);
+		}
 	}
+	s->reading = false;
 	return KNOT_EOK;
 }
 
@@ -231,6 +265,8 @@ static int stream_open(stream_t *s)
 	s->got_init = false;
 	s->last_rx = now_ms();
 	sse_reset(&s->sse);
+	lainlet_reader_reset(s->reader);
+	s->reading = false;
 	if (curl_multi_add_handle(w->multi, easy) != CURLM_OK) {
 		curl_easy_cleanup(easy);
 		return KNOT_ERROR;
@@ -527,6 +563,7 @@ static void watch_free(struct watch *w)
 {
 	for (int i = 0; i < CLUSTER_SOURCES; i++) {
 		sse_deinit(&w->streams[i].sse);
+		lainlet_reader_free(w->streams[i].reader);
 	}
 	if (w->multi != NULL) {
 		curl_multi_cleanup(w->multi);
@@ -584,7 +621,14 @@ int watch_start(watch_t **out, const watch_conf_t *conf)
 		s->source = i;
 		s->retry_at = now;
 		s->backoff_ms = BACKOFF_MIN_MS;
-		sse_init(&s->sse, conf->max_document, on_event, s);
+		sse_init(&s->sse, conf->max_document, on_data, on_event, s);
+		const char *key;
+		lainlet_doc_t doc = cluster_source_doc(i, &key);
+		s->reader = lainlet_reader_new(&w->cluster.ctx, doc, key, conf->max_document);
+		if (s->reader == NULL) {
+			watch_free(w);
+			return KNOT_ENOMEM;
+		}
 	}
 	w->multi = curl_multi_init();
 	if (w->multi == NULL || pthread_create(&w->thread, NULL, watch_main, w) != 0) {

@@ -90,7 +90,8 @@ static void *reader(void *arg)
 		table_result_t res;
 		table_lookup(t, (const uint8_t *)"\x03gen\x04test", &client, &res);
 		uint32_t pos = 0, gen = 0;
-		const table_rrset_t *set = table_rrset_next(res.node, KNOT_RRTYPE_TXT, &client, &pos);
+		const table_rrset_t *set = table_rrset_next(t, res.node, KNOT_RRTYPE_TXT, &client,
+		                                                &pos);
 		memcpy(&gen, set->rrs.rdata->data + 1, 4);
 		char text[32];
 		uint8_t name[KNOT_DNAME_MAXLEN];

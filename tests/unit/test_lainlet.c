@@ -64,6 +64,54 @@ static int count_rr(const rr_list_t *list, const char *owner, uint16_t type,
 
 static const char *fixtures;
 
+/*! \brief Reads a whole document and lists the records its data makes. */
+static int read_records(const lainlet_ctx_t *ctx, lainlet_doc_t doc, const char *text,
+                        size_t len, rr_list_t *list)
+{
+	lainlet_data_t data;
+	rr_list_init(list);
+	int ret = lainlet_read(ctx, doc, NULL, text, len, &data);
+	if (ret == KNOT_EOK) {
+		rr_list_sink_t sink = rr_list_sink(list);
+		ret = lainlet_data_emit(&data, &sink.sink);
+		lainlet_data_clear(&data);
+	}
+	return ret;
+}
+
+/*! \brief Reads a document fed in pieces of the given size. */
+static int read_pieces(lainlet_reader_t *r, const char *text, size_t len, size_t piece,
+                       rr_list_t *list)
+{
+	for (size_t pos = 0; pos < len; pos += piece) {
+		lainlet_reader_feed(r, text + pos, len - pos < piece ? len - pos : piece);
+	}
+	lainlet_data_t data;
+	rr_list_init(list);
+	int ret = lainlet_reader_end(r, &data);
+	if (ret == KNOT_EOK) {
+		rr_list_sink_t sink = rr_list_sink(list);
+		ret = lainlet_data_emit(&data, &sink.sink);
+		lainlet_data_clear(&data);
+	}
+	return ret;
+}
+
+/*! \brief True when two lists hold the same records in the same order. */
+static bool same_records(const rr_list_t *a, const rr_list_t *b)
+{
+	if (a->count != b->count || a->len != b->len || memcmp(a->data, b->data, a->len) != 0) {
+		return false;
+	}
+	for (size_t i = 0; i < a->count; i++) {
+		if (a->rrs[i].type != b->rrs[i].type || a->rrs[i].rdlen != b->rrs[i].rdlen ||
+		    a->rrs[i].view.node != b->rrs[i].view.node) {
+			return false;
+		}
+	}
+	return true;
+}
+
 static int apply(cluster_t *c, cluster_source_t src, const char *file)
 {
 	size_t len;
@@ -162,23 +210,27 @@ static void test_bad_items(void)
 		"\"e.web.web\": 5,"
 		"\"" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		".web.web\": {\"PodInfos\": []}}";
-	lainlet_data_t ci;
-	ok(lainlet_coreinfo(&ctx, doc, sizeof(doc) - 1, &ci) == KNOT_EOK,
+	rr_list_t ci;
+	ok(read_records(&ctx, LAINLET_COREINFO, doc, sizeof(doc) - 1, &ci) == KNOT_EOK,
 	   "a document with bad items reads");
-	ok(count_rr(&ci.records, "web-1.a.lain", KNOT_RRTYPE_A, NULL, 0) == 1,
+	ok(count_rr(&ci, "web-1.a.lain", KNOT_RRTYPE_A, NULL, 0) == 1,
 	   "the good item is served");
-	ok(count_rr(&ci.records, "web-1.b.lain", KNOT_RRTYPE_A, NULL, 0) == 0,
+	ok(count_rr(&ci, "web-1.b.lain", KNOT_RRTYPE_A, NULL, 0) == 0,
 	   "bad IP skipped");
 	ok(log.lines == 4, "three bad items logged one by one, then a summary (%u lines)",
 	   log.lines);
 	ok(strstr(log.text, "bad ContainerIp '10.0.0.300'") != NULL, "the bad IP is named");
 	ok(strstr(log.text, "more bad items skipped") != NULL, "summary line");
-	lainlet_data_clear(&ci);
+	rr_list_clear(&ci);
 
 	static const char *const not_docs[] = { "", "[]", "null", "\"x\"", "{", "{}}" };
 	for (size_t i = 0; i < sizeof(not_docs) / sizeof(not_docs[0]); i++) {
-		ok(lainlet_coreinfo(&ctx, not_docs[i], strlen(not_docs[i]), &ci) == KNOT_EMALF,
-		   "'%s' is refused", not_docs[i]);
+		log.text[0] = '\0';
+		ok(read_records(&ctx, LAINLET_COREINFO, not_docs[i], strlen(not_docs[i]),
+		                &ci) == KNOT_EMALF &&
+		   strstr(log.text, "coreinfo: document refused (") != NULL,
+		   "'%s' is refused, and the log says why", not_docs[i]);
+		rr_list_clear(&ci);
 	}
 
 	static const char deps[] =
@@ -186,11 +238,10 @@ static void test_bad_items(void)
 		"\"Containers\": [{\"IP\": \"1.1.1.1\", \"NodeIP\": \"2.2.2.2\"}]}, "
 		"\"ok\": {\"Annotation\": \"{\\\"service_name\\\": \\\"redis\\\"}\", "
 		"\"Containers\": [{\"IP\": \"1.1.1.2\", \"NodeIP\": \"2.2.2.2\"}]}}}}";
-	lainlet_data_t data;
 	rr_list_t list;
 	log.text[0] = '\0';
-	ok(lainlet_depends(&ctx, deps, sizeof(deps) - 1, &data) == KNOT_EOK, "depends reads");
-	list = data.records;
+	ok(read_records(&ctx, LAINLET_DEPENDS, deps, sizeof(deps) - 1, &list) == KNOT_EOK,
+	   "depends reads");
 	ok(list.count == 2 && count_rr(&list, "redis.ok.lain", KNOT_RRTYPE_A, NULL, 0) == 1,
 	   "bad annotation skipped, good portal kept");
 	ok(list.count == 2 && list.rrs[0].view.node == htonl(0x02020202),
@@ -252,14 +303,55 @@ static void test_guard(void)
 	cluster_clear(&c);
 }
 
+/*! \brief Every fixture document fed in pieces reads as it does whole. */
+static void test_pieces(void)
+{
+	lain_log_t sink = { NULL, NULL };
+	lainlet_ctx_t ctx = { .ttl = 30, .log = &sink, .log_max = 3 };
+	static const struct {
+		const char *file;
+		lainlet_doc_t doc;
+	} docs[] = {
+		{ "coreinfo.json", LAINLET_COREINFO },
+		{ "depends.json", LAINLET_DEPENDS },
+		{ "config-tinydns_fqdns.json", LAINLET_TINYDNS },
+	};
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		size_t len;
+		char *text = read_file(fixtures, docs[i].file, &len);
+		rr_list_t whole, split;
+		ok(text != NULL && read_records(&ctx, docs[i].doc, text, len, &whole) == KNOT_EOK &&
+		   whole.count > 0, "%s reads whole: %zu records", docs[i].file,
+		   text != NULL ? whole.count : 0);
+		lainlet_reader_t *r = lainlet_reader_new(&ctx, docs[i].doc, NULL, 1 << 20);
+		bool same = true;
+		for (size_t piece = 1; text != NULL && piece <= 64 && same; piece++) {
+			same = read_pieces(r, text, len, piece, &split) == KNOT_EOK &&
+			       same_records(&whole, &split);
+			rr_list_clear(&split);
+		}
+		ok(same, "%s fed in pieces of 1-64 bytes reads the same", docs[i].file);
+		lainlet_reader_feed(r, "{\"x\": [}", 8);
+		ok(lainlet_reader_end(r, &(lainlet_data_t){ 0 }) == KNOT_EMALF,
+		   "%s: a broken document is refused", docs[i].file);
+		ok(text != NULL && read_pieces(r, text, len, 4096, &split) == KNOT_EOK &&
+		   same_records(&whole, &split), "%s: and the reader reads the next one",
+		   docs[i].file);
+		rr_list_clear(&split);
+		lainlet_reader_free(r);
+		rr_list_clear(&whole);
+		free(text);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	fixtures = getenv("MOD_LAIN_FIXTURES");
 	if (fixtures == NULL) {
 		fixtures = argc > 1 ? argv[1] : "tests/fixtures";
 	}
-	lainlet_init();
 	test_fixture_cluster();
+	test_pieces();
 	test_bad_items();
 	test_guard();
 	return done_testing();

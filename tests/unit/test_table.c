@@ -56,7 +56,7 @@ static table_status_t lookup(const table_t *t, const char *name, const table_cli
 	static char buf[KNOT_DNAME_TXT_MAXLEN];
 	buf[0] = '\0';
 	if (res.node != NULL) {
-		knot_dname_to_str(buf, res.node->owner, sizeof(buf));
+		knot_dname_to_str(buf, table_owner(t, res.node), sizeof(buf));
 	}
 	if (node_owner != NULL) {
 		*node_owner = buf;
@@ -81,11 +81,11 @@ static void test_lookups(void)
 	   "exact name");
 	const table_node_t *a = table_find(t, (const uint8_t *)"\x01" "a\x04test");
 	uint32_t pos = 0;
-	const table_rrset_t *set = table_rrset_next(a, KNOT_RRTYPE_A, &c, &pos);
+	const table_rrset_t *set = table_rrset_next(t, a, KNOT_RRTYPE_A, &c, &pos);
 	ok(set != NULL && set->rrs.count == 2, "two A in one rrset");
 	const table_node_t *apex = table_find(t, (const uint8_t *)"\x04test");
 	pos = 0;
-	set = table_rrset_next(apex, KNOT_RRTYPE_SOA, &c, &pos);
+	set = table_rrset_next(t, apex, KNOT_RRTYPE_SOA, &c, &pos);
 	ok(set != NULL && set->rrs.count == 1 &&
 	   knot_wire_read_u32(set->rrs.rdata->data + 8) == 1234, "auto serial written");
 	ok(lookup(t, "nosuch.test", &c, NULL) == TABLE_NXDOMAIN, "NXDOMAIN");

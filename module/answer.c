@@ -10,9 +10,10 @@
 #define CNAME_CHAIN_MAX 8
 
 /*! \brief TTL of a record set for this client now (time-to-die records count down). */
-static uint32_t rrset_ttl(const table_rrset_t *set, const table_client_t *client)
+static uint32_t rrset_ttl(const table_t *table, const table_rrset_t *set,
+                          const table_client_t *client)
 {
-	const rr_view_t *v = set->view;
+	const rr_view_t *v = table_view(table, set);
 	if (v->tai == 0 || !v->expires) {
 		return set->ttl;
 	}
@@ -21,13 +22,14 @@ static uint32_t rrset_ttl(const table_rrset_t *set, const table_client_t *client
 }
 
 /*! \brief Puts one table rrset under the given owner. */
-static int put_rrset(knot_pkt_t *pkt, const knot_dname_t *owner, uint16_t hint,
-                     const table_rrset_t *set, const table_client_t *client, uint16_t flags)
+static int put_rrset(const table_t *table, knot_pkt_t *pkt, const knot_dname_t *owner,
+                     uint16_t hint, const table_rrset_t *set, const table_client_t *client,
+                     uint16_t flags)
 {
 	knot_rrset_t rrset;
 	knot_rrset_init(&rrset, (knot_dname_t *)owner, set->type, KNOT_CLASS_IN,
-	                rrset_ttl(set, client));
-	rrset.rrs = set->rrs;
+	                rrset_ttl(table, set, client));
+	rrset.rrs = table_rdataset(table, set);
 	return knot_pkt_put(pkt, hint, &rrset, flags);
 }
 
@@ -44,7 +46,7 @@ static int put_node(const table_t *table, knot_pkt_t *pkt, const knot_dname_t *o
 			continue; // one SOA per name: the first visible (file order)
 		}
 		soa |= set->type == KNOT_RRTYPE_SOA;
-		int ret = put_rrset(pkt, owner, hint, set, client, 0);
+		int ret = put_rrset(table, pkt, owner, hint, set, client, 0);
 		if (ret != KNOT_EOK) {
 			return ret;
 		}
@@ -84,8 +86,8 @@ static int put_glue(knot_pkt_t *pkt, const table_t *table, const knot_dname_t *t
 		uint32_t pos = 0;
 		const table_rrset_t *set;
 		while ((set = table_rrset_next(table, node, types[i], client, &pos)) != NULL) {
-			int ret = put_rrset(pkt, table_owner(table, node), KNOT_COMPR_HINT_NONE,
-			                    set, client,
+			int ret = put_rrset(table, pkt, table_owner(table, node),
+			                    KNOT_COMPR_HINT_NONE, set, client,
 			                    KNOT_PF_NOTRUNC | KNOT_PF_CHECKDUP);
 			if (ret != KNOT_EOK) {
 				return ret;
@@ -127,10 +129,10 @@ static int put_soa(const table_t *table, knot_pkt_t *pkt, const table_node_t *ap
 	knot_rrset_t rrset;
 	knot_rrset_init(&rrset, (knot_dname_t *)table_owner(table, apex), KNOT_RRTYPE_SOA,
 	                KNOT_CLASS_IN,
-	                rrset_ttl(soa, client));
-	rrset.rrs = soa->rrs;
+	                rrset_ttl(table, soa, client));
+	rrset.rrs = table_rdataset(table, soa);
 	rrset.rrs.count = 1;
-	rrset.rrs.size = knot_rdata_size(soa->rrs.rdata->len);
+	rrset.rrs.size = knot_rdata_size(rrset.rrs.rdata->len);
 	if (rrset.ttl > conf->negative_ttl) {
 		rrset.ttl = conf->negative_ttl;
 	}
@@ -213,12 +215,13 @@ static int write_chain(const table_t *table, knot_pkt_t *pkt, const knot_dname_t
 			break;
 		}
 		knot_dname_storage_t target;
-		if (knot_dname_to_wire(target, cname->rrs.rdata->data, sizeof(target)) <= 0) {
+		const knot_dname_t *to = table_rdataset(table, cname).rdata->data;
+		if (knot_dname_to_wire(target, to, sizeof(target)) <= 0) {
 			break;
 		}
 		knot_dname_to_lower(target);
 		table_lookup(table, target, client, found);
-		owner = cname->rrs.rdata->data;
+		owner = to;
 		hint = KNOT_COMPR_HINT_NONE;
 	}
 	return count;

@@ -379,12 +379,7 @@ static int emit_apps(const cluster_t *c, rr_sink_t *sink)
 	return KNOT_EOK;
 }
 
-/*!
- * \brief Emits every record the cluster makes (an rr_emit_f over a cluster_t),
- *        in a fixed order: tinydns_fqdns, defaults, procs, apps, portals, the
- *        data file.
- */
-static int cluster_emit(const void *src, rr_sink_t *sink)
+int cluster_emit(const void *src, rr_sink_t *sink)
 {
 	const cluster_t *c = src;
 	int ret = lainlet_data_emit(&c->data[CLUSTER_TINYDNS], sink);

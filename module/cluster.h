@@ -129,7 +129,14 @@ size_t cluster_source_records(const cluster_t *c, cluster_source_t source);
  *         was read). */
 bool cluster_synced(const cluster_t *c);
 
-/*! \brief Appends every record the cluster makes. */
+/*!
+ * \brief Emits every record the cluster makes (an rr_emit_f over a cluster_t),
+ *        in a fixed order: tinydns_fqdns, defaults, procs, apps, portals, the
+ *        data file.
+ */
+int cluster_emit(const void *src, rr_sink_t *sink);
+
+/*! \brief Appends every record the cluster makes (tests). */
 int cluster_records(const cluster_t *c, rr_list_t *out);
 
 /*!

@@ -105,6 +105,20 @@ static const uint8_t str_stop[256] = {
 	[0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
 };
 
+/*! \brief A literal. */
+typedef struct {
+	const char *text;    /*!< As written. */
+	json_token_t token;  /*!< Its token. */
+	const char *why;     /*!< Error message if a byte doesn't match. */
+} literal_t;
+
+/*! \brief The literals, by their first byte. */
+static const literal_t literals[] = {
+	{ "true", JSON_TRUE, "expected true" },
+	{ "false", JSON_FALSE, "expected false" },
+	{ "null", JSON_NULL, "expected null" },
+};
+
 /*! \brief Result of reading an escape or a UTF-8 sequence. */
 typedef enum {
 	UNIT_OK,    /*!< Complete and valid. */
@@ -559,21 +573,19 @@ static int number_read(json_push_t *p, const uint8_t **ppos, const uint8_t *end)
 /*! \brief Reads (the rest of) a literal, to its end or the feed's. */
 static int literal_read(json_push_t *p, const uint8_t **ppos, const uint8_t *end)
 {
+	const literal_t *lit = &literals[p->lit];
 	const uint8_t *pos = *ppos;
 	while (pos < end) {
-		if (*pos != (uint8_t)p->lit[p->lit_pos]) {
+		if (*pos != (uint8_t)lit->text[p->lit_pos]) {
 			*ppos = pos;
-			return fail_got(p, pos, (p->lit[0] == 't') ? "expected true" :
-			                        (p->lit[0] == 'f') ? "expected false" : "expected null");
+			return fail_got(p, pos, lit->why);
 		}
 		pos++;
-		if (p->lit[++p->lit_pos] == '\0') {
+		if (lit->text[++p->lit_pos] == '\0') {
 			*ppos = pos;
 			p->lex = L_NONE;
 			value_done(p);
-			json_token_t token = (p->lit[0] == 't') ? JSON_TRUE :
-			                     (p->lit[0] == 'f') ? JSON_FALSE : JSON_NULL;
-			return emit(p, token, NULL, 0, pos);
+			return emit(p, lit->token, NULL, 0, pos);
 		}
 	}
 	*ppos = end;
@@ -605,7 +617,7 @@ static int value_start(json_push_t *p, const uint8_t **ppos, const uint8_t *end)
 	case 't':
 	case 'f':
 	case 'n':
-		p->lit = (*pos == 't') ? "true" : (*pos == 'f') ? "false" : "null";
+		p->lit = (*pos == 't') ? 0 : (*pos == 'f') ? 1 : 2;
 		p->lit_pos = 0;
 		p->lex = L_LITERAL;
 		return literal_read(p, ppos, end);
@@ -716,7 +728,7 @@ void json_push_reset(json_push_t *p)
 	p->lex = L_NONE;
 	p->num = N_START;
 	p->key = false;
-	p->lit = NULL;
+	p->lit = 0;
 	p->lit_pos = 0;
 	p->unit_len = 0;
 	p->unit_offset = 0;

@@ -63,7 +63,7 @@ typedef struct {
 	uint8_t lex;           /*!< Token cut by the end of a feed (json.c's lexer states). */
 	uint8_t num;           /*!< Where in a number's grammar the number being read is. */
 	bool key;              /*!< The string being read is an object key. */
-	const char *lit;       /*!< The literal being read ("true", "false", "null"). */
+	uint8_t lit;           /*!< The literal being read (0 true, 1 false, 2 null). */
 	uint8_t lit_pos;       /*!< Bytes of lit read. */
 	uint8_t unit[12];      /*!< Escape or UTF-8 sequence cut by the end of a feed. */
 	uint8_t unit_len;      /*!< Bytes in unit. */

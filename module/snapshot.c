@@ -28,101 +28,25 @@
 #define RECORD_FIXED (2 + 4 + 1 + 1 + 8 + 4 + 2 + 1)
 #define LOC_LEN (1 + 4 + 2)
 
-/*! \brief A growable byte buffer. */
+/*! \brief Bytes gathered before they go to the file. */
+#define FLUSH_LEN (64 * 1024)
+
+/*! \brief FNV-1a start value and prime. */
+#define FNV_START 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+/*!
+ * \brief The file being written: a small buffer, flushed to the file as it
+ *        fills, and the checksum of what went out so far.
+ */
 typedef struct {
-	uint8_t *data;
-	size_t len;
-	size_t cap;
-	bool failed;
-} buf_t;
-
-static void put(buf_t *b, const void *data, size_t len)
-{
-	if (b->failed) {
-		return;
-	}
-	if (b->len + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + len) {
-			cap *= 2;
-		}
-		uint8_t *p = realloc(b->data, cap);
-		if (p == NULL) {
-			b->failed = true;
-			return;
-		}
-		b->data = p;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-}
-
-static void put_u8(buf_t *b, uint8_t v)
-{
-	put(b, &v, 1);
-}
-
-static void put_u16(buf_t *b, uint16_t v)
-{
-	uint8_t w[2];
-	knot_wire_write_u16(w, v);
-	put(b, w, 2);
-}
-
-static void put_u32(buf_t *b, uint32_t v)
-{
-	uint8_t w[4];
-	knot_wire_write_u32(w, v);
-	put(b, w, 4);
-}
-
-static void put_u64(buf_t *b, uint64_t v)
-{
-	uint8_t w[8];
-	knot_wire_write_u64(w, v);
-	put(b, w, 8);
-}
-
-/*! \brief FNV-1a of the whole file but the checksum field itself. */
-static uint64_t checksum(const uint8_t *data, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < len; i++) {
-		if (i >= HEADER_LEN - 8 && i < HEADER_LEN) {
-			continue;
-		}
-		h ^= data[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-/*! \brief Serialises the records (payload after the header). */
-static void put_payload(buf_t *b, const rr_list_t *list)
-{
-	for (size_t i = 0; i < list->count; i++) {
-		const rr_t *rr = &list->rrs[i];
-		put_u16(b, rr->type);
-		put_u32(b, rr->ttl);
-		put_u8(b, rr->kind);
-		put_u8(b, rr->flags);
-		put_u64(b, rr->view.tai);
-		put(b, &rr->view.node, 4); // network order as it is
-		put(b, rr->view.loc, 2);
-		put_u8(b, rr->view.expires);
-		const knot_dname_t *owner = rr_owner(list, rr);
-		put(b, owner, knot_dname_size(owner));
-		put_u16(b, rr->rdlen);
-		put(b, rr_rdata(list, rr), rr->rdlen);
-	}
-	for (size_t i = 0; i < list->loc_count; i++) {
-		const rr_loc_t *loc = &list->locs[i];
-		put_u8(b, loc->len);
-		put(b, loc->prefix, 4);
-		put(b, loc->loc, 2);
-	}
-}
+	int fd;                   /*!< The file. */
+	uint8_t data[FLUSH_LEN];  /*!< Bytes not written yet. */
+	size_t len;               /*!< Their count. */
+	uint64_t offset;          /*!< File offset of data[0]. */
+	uint64_t hash;            /*!< FNV-1a of the file so far but the checksum field. */
+	int ret;                  /*!< First write error. */
+} out_t;
 
 /*! \brief Writes all of a buffer to a file descriptor. */
 static int write_all(int fd, const uint8_t *data, size_t len)
@@ -141,6 +65,141 @@ static int write_all(int fd, const uint8_t *data, size_t len)
 	return KNOT_EOK;
 }
 
+/*!
+ * \brief Goes on with the FNV-1a of a file over bytes at file offset `at`,
+ *        leaving out the checksum field itself.
+ */
+static uint64_t checksum_step(uint64_t h, const uint8_t *data, size_t len, uint64_t at)
+{
+	for (size_t i = 0; i < len; i++, at++) {
+		if (at < HEADER_LEN - 8 || at >= HEADER_LEN) {
+			h = (h ^ data[i]) * FNV_PRIME;
+		}
+	}
+	return h;
+}
+
+/*! \brief Hashes and writes the buffered bytes. */
+static void flush(out_t *o)
+{
+	o->hash = checksum_step(o->hash, o->data, o->len, o->offset);
+	if (o->ret == KNOT_EOK) {
+		o->ret = write_all(o->fd, o->data, o->len);
+	}
+	o->offset += o->len;
+	o->len = 0;
+}
+
+static void put(out_t *o, const void *data, size_t len)
+{
+	const uint8_t *bytes = data;
+	while (len > 0) {
+		if (o->len == FLUSH_LEN) {
+			flush(o);
+		}
+		size_t n = FLUSH_LEN - o->len < len ? FLUSH_LEN - o->len : len;
+		memcpy(o->data + o->len, bytes, n);
+		o->len += n;
+		bytes += n;
+		len -= n;
+	}
+}
+
+static void put_u8(out_t *o, uint8_t v)
+{
+	put(o, &v, 1);
+}
+
+static void put_u16(out_t *o, uint16_t v)
+{
+	uint8_t w[2];
+	knot_wire_write_u16(w, v);
+	put(o, w, 2);
+}
+
+static void put_u32(out_t *o, uint32_t v)
+{
+	uint8_t w[4];
+	knot_wire_write_u32(w, v);
+	put(o, w, 4);
+}
+
+static void put_u64(out_t *o, uint64_t v)
+{
+	uint8_t w[8];
+	knot_wire_write_u64(w, v);
+	put(o, w, 8);
+}
+
+/*! \brief FNV-1a of the whole file but the checksum field itself. */
+static uint64_t checksum(const uint8_t *data, size_t len)
+{
+	return checksum_step(FNV_START, data, len, 0);
+}
+
+/*!
+ * \brief A sink for the passes of a write: counting (out NULL), then the
+ *        records, then the location rules (which follow all records).
+ */
+typedef struct {
+	rr_sink_t sink;       /*!< The sink (first member). */
+	out_t *out;           /*!< Where they go; NULL when counting. */
+	uint32_t records;     /*!< Records seen. */
+	uint32_t locs;        /*!< Rules seen. */
+	uint64_t bytes;       /*!< Their bytes in the payload. */
+} pass_t;
+
+static int pass_add(rr_sink_t *sink, const rr_rec_t *rec)
+{
+	pass_t *p = (pass_t *)sink;
+	size_t owner_len = knot_dname_size(rec->owner);
+	if (p->records == UINT32_MAX) {
+		return KNOT_ERANGE;
+	}
+	p->records++;
+	p->bytes += RECORD_FIXED + owner_len + 2 + rec->rdlen;
+	if (p->out == NULL) {
+		return KNOT_EOK;
+	}
+	out_t *o = p->out;
+	put_u16(o, rec->type);
+	put_u32(o, rec->ttl);
+	put_u8(o, rec->kind);
+	put_u8(o, rec->flags);
+	put_u64(o, rec->view->tai);
+	put(o, &rec->view->node, 4); // network order as it is
+	put(o, rec->view->loc, 2);
+	put_u8(o, rec->view->expires);
+	put(o, rec->owner, owner_len);
+	put_u16(o, rec->rdlen);
+	put(o, rec->rdata, rec->rdlen);
+	return KNOT_EOK;
+}
+
+static int pass_add_loc(rr_sink_t *sink, const rr_loc_t *loc)
+{
+	pass_t *p = (pass_t *)sink;
+	p->locs++;
+	p->bytes += LOC_LEN;
+	if (p->out != NULL) {
+		put_u8(p->out, loc->len);
+		put(p->out, loc->prefix, 4);
+		put(p->out, loc->loc, 2);
+	}
+	return KNOT_EOK;
+}
+
+/*! \brief Ignores what this pass does not write. */
+static int pass_skip(rr_sink_t *sink, const rr_rec_t *rec)
+{
+	return KNOT_EOK;
+}
+
+static int pass_skip_loc(rr_sink_t *sink, const rr_loc_t *loc)
+{
+	return KNOT_EOK;
+}
+
 /*! \brief fsync of the directory holding path, so the rename is durable. */
 static void sync_dir(const char *path)
 {
@@ -156,39 +215,66 @@ static void sync_dir(const char *path)
 	free(copy);
 }
 
-int snapshot_write(const char *path, const char *cluster, const rr_list_t *list,
-                   uint32_t serial)
+/*! \brief Writes the whole file to fd: header, then the records, then the rules. */
+static int write_file(out_t *o, const char *cluster, rr_emit_f emit, const void *src,
+                      uint32_t serial, size_t *written)
 {
-	buf_t b = { 0 };
-	put(&b, MAGIC, 8);
-	put_u32(&b, SNAPSHOT_VERSION);
-	put_u32(&b, serial);
-	put_u32(&b, list->count);
-	put_u32(&b, list->loc_count);
-	put_u64(&b, 0); // payload length, set below
-	put_u64(&b, 0); // checksum, set below
-	size_t id_len = strnlen(cluster, UINT16_MAX);
-	put_u16(&b, id_len);
-	put(&b, cluster, id_len);
-	put_payload(&b, list);
-	if (b.failed) {
-		free(b.data);
-		return KNOT_ENOMEM;
+	pass_t count = { .sink = { pass_add, pass_add_loc } };
+	int ret = emit(src, &count.sink);
+	if (ret != KNOT_EOK) {
+		return ret;
 	}
-	knot_wire_write_u64(b.data + 24, b.len - HEADER_LEN);
-	knot_wire_write_u64(b.data + 32, checksum(b.data, b.len));
+	size_t id_len = strnlen(cluster, UINT16_MAX);
+	put(o, MAGIC, 8);
+	put_u32(o, SNAPSHOT_VERSION);
+	put_u32(o, serial);
+	put_u32(o, count.records);
+	put_u32(o, count.locs);
+	put_u64(o, 2 + id_len + count.bytes);
+	put_u64(o, 0); // checksum, written last
+	put_u16(o, id_len);
+	put(o, cluster, id_len);
+	pass_t records = { .sink = { pass_add, pass_skip_loc }, .out = o };
+	pass_t locs = { .sink = { pass_skip, pass_add_loc }, .out = o };
+	ret = emit(src, &records.sink);
+	if (ret == KNOT_EOK) {
+		ret = emit(src, &locs.sink);
+	}
+	flush(o);
+	*written = records.records;
+	if (ret == KNOT_EOK && (records.records != count.records || locs.locs != count.locs)) {
+		ret = KNOT_EINVAL; // the emitter handed out other records than it counted
+	}
+	if (ret == KNOT_EOK && o->ret == KNOT_EOK) {
+		uint8_t sum[8];
+		knot_wire_write_u64(sum, o->hash);
+		if (pwrite(o->fd, sum, 8, HEADER_LEN - 8) != 8) {
+			o->ret = knot_map_errno();
+		}
+	}
+	return ret != KNOT_EOK ? ret : o->ret;
+}
 
+int snapshot_write(const char *path, const char *cluster, rr_emit_f emit, const void *src,
+                   uint32_t serial, size_t *records)
+{
+	*records = 0;
 	char tmp[PATH_MAX];
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		free(b.data);
 		return KNOT_ERANGE;
 	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	int ret = fd < 0 ? knot_map_errno() : write_all(fd, b.data, b.len);
-	if (ret == KNOT_EOK && fsync(fd) != 0) {
+	out_t *o = calloc(1, sizeof(*o));
+	if (o == NULL) {
+		return KNOT_ENOMEM;
+	}
+	o->hash = FNV_START;
+	o->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	int ret = o->fd < 0 ? knot_map_errno() : write_file(o, cluster, emit, src, serial,
+	                                                        records);
+	if (ret == KNOT_EOK && fsync(o->fd) != 0) {
 		ret = knot_map_errno();
 	}
-	if (fd >= 0 && close(fd) != 0 && ret == KNOT_EOK) {
+	if (o->fd >= 0 && close(o->fd) != 0 && ret == KNOT_EOK) {
 		ret = knot_map_errno();
 	}
 	if (ret == KNOT_EOK && rename(tmp, path) != 0) {
@@ -199,7 +285,7 @@ int snapshot_write(const char *path, const char *cluster, const rr_list_t *list,
 	} else {
 		sync_dir(path);
 	}
-	free(b.data);
+	free(o);
 	return ret;
 }
 

@@ -15,15 +15,21 @@
 #include "rr.h"
 
 /*!
- * \brief Writes the records to path atomically.
+ * \brief Writes the records an emitter hands out to path atomically.
+ *
+ * The file is written as the records come (the emitter runs three times:
+ * count, records, location rules), so nothing the size of the records is
+ * allocated.
  *
  * \param cluster  What the records are of (the first lainlet URL or the data
  *                 file), told when a snapshot is read by another configuration.
  *
+ * \param records  Set to the records written.
+ *
  * \return KNOT_EOK or an error (errno-based Knot code).
  */
-int snapshot_write(const char *path, const char *cluster, const rr_list_t *list,
-                   uint32_t serial);
+int snapshot_write(const char *path, const char *cluster, rr_emit_f emit, const void *src,
+                   uint32_t serial, size_t *records);
 
 /*!
  * \brief Reads a snapshot.

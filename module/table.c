@@ -55,6 +55,23 @@ const knot_dname_t *table_owner(const table_t *table, const table_node_t *node)
 	return table->names + node->owner;
 }
 
+knot_rdataset_t table_rdataset(const table_t *table, const table_rrset_t *set)
+{
+	knot_rdataset_t rrs = { .count = set->count,
+	                        .rdata = (knot_rdata_t *)(table->rdata + set->rdata) };
+	knot_rdata_t *rd = rrs.rdata;
+	for (uint16_t i = 0; i < set->count; i++) {
+		rrs.size += knot_rdata_size(rd->len);
+		rd = knot_rdataset_next(rd);
+	}
+	return rrs;
+}
+
+const rr_view_t *table_view(const table_t *table, const table_rrset_t *set)
+{
+	return &table->views[set->view];
+}
+
 /*! \brief Index of the node with this name, -1 if none. */
 static int32_t index_find(const table_t *t, const uint8_t *name, size_t len)
 {
@@ -172,11 +189,9 @@ static void soa_set_serial(knot_rdata_t *rd, uint32_t serial)
 /*! \brief What the build knows of one node. */
 typedef struct {
 	uint32_t count;      /*!< Its records. */
-	union {
-		uint32_t bytes;  /*!< Pass 1: bytes of their rdata (knot_rdata_t). */
-		uint32_t placed; /*!< Pass 2, mixed node: records placed so far. */
-	};
+	uint32_t bytes;      /*!< Bytes of their rdata (knot_rdata_t). */
 	uint32_t first;      /*!< Mixed node: its first record in build_t.recs. */
+	uint32_t placed;     /*!< Pass 2: records placed (mixed), bytes written (others). */
 	uint16_t type;       /*!< Type of its first record. */
 	uint16_t view;       /*!< View of its first record. */
 	uint8_t kind;        /*!< Kind of its first record. */
@@ -305,14 +320,14 @@ static int count_add_loc(rr_sink_t *sink, const rr_loc_t *loc)
 	return KNOT_EOK;
 }
 
-/*! \brief Starts a rrset of a node. */
-static void rrset_init(table_t *t, table_node_t *node, table_rrset_t *set, uint16_t type,
-                       uint16_t view, uint8_t kind, uint8_t *rdata)
+/*! \brief Starts a rrset of a node, its rdata at the given offset. */
+static void rrset_init(table_node_t *node, table_rrset_t *set, uint16_t type,
+                       uint16_t view, uint8_t kind, size_t rdata)
 {
 	set->type = type;
 	set->kind = kind;
-	set->view = &t->views[view];
-	set->rrs.rdata = (knot_rdata_t *)rdata;
+	set->view = view;
+	set->rdata = rdata;
 	node->rrset_count++;
 	if (type == KNOT_RRTYPE_NS) {
 		node->flags |= TABLE_NODE_NS;
@@ -324,23 +339,27 @@ static void rrset_init(table_t *t, table_node_t *node, table_rrset_t *set, uint1
 	}
 }
 
-/*! \brief Appends one record's rdata to a rrset (already in place in the table). */
-static void rrset_put(table_t *t, table_rrset_t *set, const uint8_t *rdata, uint16_t rdlen,
-                      uint32_t ttl, uint8_t kind, uint8_t flags)
+/*!
+ * \brief Appends one record's rdata to a rrset: it is written at `at` in the
+ *        table's rdata, right after the rrset's other records.
+ * \return Bytes written.
+ */
+static size_t rrset_put(table_t *t, table_rrset_t *set, uint8_t *at, const uint8_t *rdata,
+                        uint16_t rdlen, uint32_t ttl, uint8_t kind, uint8_t flags)
 {
-	if (set->rrs.count == RRSET_MAX) {
-		return; // more than a message can hold: the rest is not served
+	if (set->count == RRSET_MAX) {
+		return 0; // more than a message can hold: the rest is not served
 	}
-	knot_rdata_t *rd = (knot_rdata_t *)((uint8_t *)set->rrs.rdata + set->rrs.size);
+	knot_rdata_t *rd = (knot_rdata_t *)at;
 	knot_rdata_init(rd, rdlen, rdata);
 	if (set->type == KNOT_RRTYPE_SOA && (flags & RR_FLAG_AUTO_SERIAL)) {
 		soa_set_serial(rd, t->serial);
 	}
-	set->rrs.count++;
-	set->rrs.size += knot_rdata_size(rdlen);
+	set->count++;
 	set->ttl = ttl;
 	t->records++;
 	t->by_kind[kind < RR_KIND_COUNT ? kind : RR_KIND_STATIC]++;
+	return knot_rdata_size(rdlen);
 }
 
 /*!
@@ -377,18 +396,18 @@ static int layout(build_t *b)
 			continue;
 		}
 		node->flags |= TABLE_NODE_DATA;
-		uint8_t *start = t->rdata + t->rdata_len;
+		size_t start = t->rdata_len;
 		t->rdata_len += bn->bytes;
+		bn->placed = 0;
 		if (bn->mixed) {
 			// Its rdata region is remembered in its first rrset until it is cut.
-			t->rrsets[set].rrs.rdata = (knot_rdata_t *)start;
+			t->rrsets[set].rdata = start;
 			set += bn->count;
 			bn->first = first;
-			bn->placed = 0;
 			first += bn->count;
 		} else {
 			table_rrset_t *rrset = &t->rrsets[set++];
-			rrset_init(t, node, rrset, bn->type, bn->view, bn->kind, start);
+			rrset_init(node, rrset, bn->type, bn->view, bn->kind, start);
 		}
 	}
 	t->rrset_count = set;
@@ -409,10 +428,12 @@ static int place_add(rr_sink_t *sink, const rr_rec_t *rec)
 	build_node_t *bn = &b->nodes[n];
 	if (!bn->mixed) {
 		table_rrset_t *set = &t->rrsets[t->nodes[n].rrsets];
-		if (set->rrs.size + knot_rdata_size(rec->rdlen) > bn->bytes) {
+		if (bn->placed + knot_rdata_size(rec->rdlen) > bn->bytes) {
 			return KNOT_EINVAL;
 		}
-		rrset_put(t, set, rec->rdata, rec->rdlen, rec->ttl, rec->kind, rec->flags);
+		uint8_t *at = t->rdata + set->rdata + bn->placed;
+		bn->placed += rrset_put(t, set, at, rec->rdata, rec->rdlen, rec->ttl, rec->kind,
+		                        rec->flags);
 		return KNOT_EOK;
 	}
 	if (bn->placed == bn->count) {
@@ -486,7 +507,7 @@ static void cut_mixed(build_t *b, uint32_t n)
 	build_rec_t *recs = &b->recs[bn->first];
 	qsort(recs, bn->placed, sizeof(*recs), rec_order);
 	table_rrset_t *sets = &t->rrsets[node->rrsets];
-	uint8_t *pos = (uint8_t *)sets[0].rrs.rdata;
+	size_t pos = sets[0].rdata;
 	table_rrset_t *set = NULL;
 	const build_rec_t *last = NULL;
 	for (uint32_t i = 0; i < bn->placed; i++) {
@@ -499,14 +520,12 @@ static void cut_mixed(build_t *b, uint32_t n)
 			continue; // one SOA per name and view: the first one wins
 		}
 		if (!same) {
-			if (set != NULL) {
-				pos += set->rrs.size;
-			}
 			set = &sets[node->rrset_count];
-			rrset_init(t, node, set, r->type, r->view, r->kind, pos);
+			rrset_init(node, set, r->type, r->view, r->kind, pos);
 		}
 		const knot_rdata_t *rd = (const knot_rdata_t *)(b->rdata + r->data);
-		rrset_put(t, set, rd->data, rd->len, r->ttl, r->kind, r->flags);
+		pos += rrset_put(t, set, t->rdata + pos, rd->data, rd->len, r->ttl, r->kind,
+		                 r->flags);
 		last = r;
 	}
 }
@@ -705,7 +724,7 @@ static bool node_serves(const table_t *t, const table_node_t *node, uint32_t add
 {
 	const table_rrset_t *sets = &t->rrsets[node->rrsets];
 	for (uint32_t i = 0; i < node->rrset_count; i++) {
-		if (sets[i].view->node == addr) {
+		if (t->views[sets[i].view].node == addr) {
 			return true;
 		}
 	}
@@ -716,7 +735,7 @@ static bool node_serves(const table_t *t, const table_node_t *node, uint32_t add
 static bool rrset_visible(const table_t *t, const table_node_t *node,
                           const table_rrset_t *set, const table_client_t *client)
 {
-	const rr_view_t *v = set->view;
+	const rr_view_t *v = &t->views[set->view];
 	if ((v->node != 0 || v->loc[0] != 0 || v->loc[1] != 0) && client->scoped != NULL) {
 		*client->scoped = true;
 	}

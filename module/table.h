@@ -17,12 +17,16 @@
 
 #include "rr.h"
 
-/*! \brief Records of one type and one view at one name. */
+/*!
+ * \brief Records of one type and one view at one name: 16 bytes, offsets into
+ *        the table (see table_rdataset, table_view).
+ */
 typedef struct {
-	knot_rdataset_t rrs;    /*!< Rdata, in record order (points into the table). */
-	const rr_view_t *view;  /*!< Who may see it (one copy per distinct view). */
+	uint32_t rdata;         /*!< Offset of its first knot_rdata_t in the table. */
 	uint32_t ttl;           /*!< TTL (that of the last record, as tinydns). */
+	uint16_t count;         /*!< Records. */
 	uint16_t type;          /*!< RR type. */
+	uint16_t view;          /*!< Who may see it: index of a distinct view, 0 = all. */
 	uint8_t kind;           /*!< What made it (RR_KIND_*). */
 } table_rrset_t;
 
@@ -145,6 +149,12 @@ const table_node_t *table_node(const table_t *table, int32_t index);
 
 /*! \brief The owner name of a node. */
 const knot_dname_t *table_owner(const table_t *table, const table_node_t *node);
+
+/*! \brief The records of a rrset, as Knot takes them (pointing into the table). */
+knot_rdataset_t table_rdataset(const table_t *table, const table_rrset_t *set);
+
+/*! \brief Who may see a rrset. */
+const rr_view_t *table_view(const table_t *table, const table_rrset_t *set);
 
 /*!
  * \brief Iterates the client's visible rrsets of a type at a node.

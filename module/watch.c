@@ -405,20 +405,16 @@ static void write_snapshot(struct watch *w, bool now)
 	}
 	w->snapshot_due = false;
 	w->snapshot_next = now_ms() + w->conf.snapshot_ms;
-	rr_list_t list;
-	rr_list_init(&list);
-	int ret = cluster_records(&w->cluster, &list);
-	if (ret == KNOT_EOK) {
-		ret = snapshot_write(w->snapshot, w->cluster_name, &list, w->serial);
-	}
+	size_t records;
+	int ret = snapshot_write(w->snapshot, w->cluster_name, cluster_emit, &w->cluster,
+	                         w->serial, &records);
 	if (ret != KNOT_EOK) {
 		lain_log(&w->conf.log, LOG_ERR, "snapshot %s not written (%s)", w->snapshot,
 		         knot_strerror(ret));
 	} else {
 		lain_log(&w->conf.log, LOG_DEBUG, "snapshot %s written (%zu records)",
-		         w->snapshot, list.count);
+		         w->snapshot, records);
 	}
-	rr_list_clear(&list);
 }
 
 /*! \brief True when two stats describe the same file contents. */

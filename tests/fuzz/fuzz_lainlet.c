@@ -52,17 +52,39 @@ static void answer_all(const table_t *table)
 	knot_pkt_free(pkt);
 }
 
+/*! \brief The document read whole and fed in two pieces must read the same. */
+static void check_split(const lainlet_ctx_t *ctx, cluster_source_t source, const char *doc,
+                        size_t len, size_t split)
+{
+	const char *key;
+	lainlet_doc_t kind = cluster_source_doc(source, &key);
+	lainlet_data_t whole, pieces;
+	int ret = lainlet_read(ctx, kind, key, doc, len, &whole);
+	lainlet_reader_t *r = lainlet_reader_new(ctx, kind, key, len + 1);
+	split = len > 0 ? split % len : 0;
+	lainlet_reader_feed(r, doc, split);
+	lainlet_reader_feed(r, doc + split, len - split);
+	if (lainlet_reader_end(r, &pieces) != ret) {
+		abort();
+	}
+	if (ret == KNOT_EOK) {
+		if (!lainlet_data_equal(&whole, &pieces)) {
+			abort();
+		}
+		lainlet_data_clear(&whole);
+		lainlet_data_clear(&pieces);
+	}
+	lainlet_reader_free(r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1) {
 		return 0;
 	}
-	static bool ready;
-	if (!ready) {
-		lainlet_init();
-		ready = true;
-	}
 	lainlet_ctx_t ctx = { .ttl = 60, .log = NULL, .log_max = 5 };
+	check_split(&ctx, data[0] % CLUSTER_SOURCES, (const char *)data + 1, size - 1,
+	            data[0] * 7919u);
 	cluster_guard_t guard = { .percent = 0 };
 	cluster_t c;
 	cluster_init(&c, &ctx, &guard);

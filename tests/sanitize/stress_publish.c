@@ -92,7 +92,7 @@ static void *reader(void *arg)
 		uint32_t pos = 0, gen = 0;
 		const table_rrset_t *set = table_rrset_next(t, res.node, KNOT_RRTYPE_TXT, &client,
 		                                                &pos);
-		memcpy(&gen, set->rrs.rdata->data + 1, 4);
+		memcpy(&gen, table_rdataset(t, set).rdata->data + 1, 4);
 		char text[32];
 		uint8_t name[KNOT_DNAME_MAXLEN];
 		snprintf(text, sizeof(text), "n%d.test", rand_r(&seed) % 200);

@@ -85,7 +85,9 @@ int main(void)
 	char why[128];
 	ok(snapshot_read(path, CLUSTER, &other, &back, &serial, &mtime, why, sizeof(why)) ==
 	   KNOT_ENOENT, "no file: ENOENT");
-	ok(snapshot_write(path, CLUSTER, &list, 77) == KNOT_EOK, "written");
+	size_t written;
+	ok(snapshot_write(path, CLUSTER, rr_list_emit, &list, 77, &written) == KNOT_EOK &&
+	   written == list.count, "written (%zu records)", written);
 	ok(snapshot_read(path, CLUSTER, &other, &back, &serial, &mtime, why, sizeof(why)) ==
 	   KNOT_EOK && serial == 77 && !other, "read back with its serial");
 	ok(same(&list, &back), "the same records, views and locations");
@@ -93,20 +95,21 @@ int main(void)
 
 	long len = file_size(path);
 	for (long off = 0; off < len; off += 7) {
-		ok(snapshot_write(path, CLUSTER, &list, 77) == KNOT_EOK, "rewritten");
+		ok(snapshot_write(path, CLUSTER, rr_list_emit, &list, 77, &written) == KNOT_EOK,
+		   "rewritten");
 		poke(path, off, 0x20);
 		int ret = snapshot_read(path, CLUSTER, &other, &back, &serial, &mtime, why,
 		                        sizeof(why));
 		ok(ret == KNOT_EMALF && back.count == 0,
 		   "a byte changed at %ld: refused whole (%s)", off, why);
 	}
-	snapshot_write(path, CLUSTER, &list, 77);
+	snapshot_write(path, CLUSTER, rr_list_emit, &list, 77, &written);
 	if (truncate(path, len - 5) == 0) {
 		ok(snapshot_read(path, CLUSTER, &other, &back, &serial, &mtime, why,
 		                 sizeof(why)) == KNOT_EMALF && strstr(why, "truncated") != NULL,
 		   "truncated: refused (%s)", why);
 	}
-	snapshot_write(path, "http://other:9001", &list, 77);
+	snapshot_write(path, "http://other:9001", rr_list_emit, &list, 77, &written);
 	ok(snapshot_read(path, CLUSTER, &other, &back, &serial, &mtime, why, sizeof(why)) ==
 	   KNOT_EOK && other && back.count == list.count,
 	   "written with another cluster name: read, and told");

@@ -353,7 +353,13 @@ static void test_streaming(void)
 
 	// Data goes on before its line ends, straight from the fed bytes.
 	static const char first[] = "id: 2\nevent: update\ndata: {\"a\"";
+	feed(&p, "id: 2\nevent: upd");
+	ok(strcmp(sse_event_name(&p), "upd") == 0, "the event name so far: \"%s\"",
+	   sse_event_name(&p));
+	sse_reset(&p);
+	ok(strcmp(sse_event_name(&p), "") == 0, "none after a reset");
 	feed(&p, first);
+	ok(strcmp(sse_event_name(&p), "update") == 0, "known when its data comes");
 	ok(r.count == 0 && r.data.len == 4 && memcmp(r.data.buf, "{\"a\"", 4) == 0 &&
 	   r.last == first + sizeof(first) - 5, "data passed before its line end, zero copy");
 	feed(&p, ":1}");
@@ -369,6 +375,7 @@ static void test_streaming(void)
 	feed(&p, "\n");
 	ok(r.count == 1 && strcmp(r.text.buf, "[update|2|1|0|10|{\"a\":1}\\n[]]\n") == 0,
 	   "event after its data");
+	ok(strcmp(sse_event_name(&p), "") == 0, "no name in the next event yet");
 
 	// The name and the space split over feeds.
 	const char *pieces[][5] = {

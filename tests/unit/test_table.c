@@ -82,12 +82,13 @@ static void test_lookups(void)
 	const table_node_t *a = table_find(t, (const uint8_t *)"\x01" "a\x04test");
 	uint32_t pos = 0;
 	const table_rrset_t *set = table_rrset_next(t, a, KNOT_RRTYPE_A, &c, &pos);
-	ok(set != NULL && set->rrs.count == 2, "two A in one rrset");
+	ok(set != NULL && set->count == 2, "two A in one rrset");
 	const table_node_t *apex = table_find(t, (const uint8_t *)"\x04test");
 	pos = 0;
 	set = table_rrset_next(t, apex, KNOT_RRTYPE_SOA, &c, &pos);
-	ok(set != NULL && set->rrs.count == 1 &&
-	   knot_wire_read_u32(set->rrs.rdata->data + 8) == 1234, "auto serial written");
+	ok(set != NULL && set->count == 1 &&
+	   knot_wire_read_u32(table_rdataset(t, set).rdata->data + 8) == 1234,
+	   "auto serial written");
 	ok(lookup(t, "nosuch.test", &c, NULL) == TABLE_NXDOMAIN, "NXDOMAIN");
 	ok(lookup(t, "ent.test", &c, NULL) == TABLE_FOUND, "empty non-terminal exists");
 	ok(lookup(t, "x.ent.test", &c, NULL) == TABLE_NXDOMAIN, "below an ENT: NXDOMAIN");

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "lainlet.h"
+#include "mem.h"
 #include "tinydata.h"
 
 /*! \brief Longest key or string value a reader keeps (longer ones are bad items). */
@@ -127,7 +128,7 @@ static int app_name(uint8_t *out, const char *label, const char *app, size_t app
 static int64_t names_add(lainlet_procs_t *p, const uint8_t *bytes, size_t len)
 {
 	if (p->names_len + len > UINT32_MAX ||
-	    rr_grow((void **)&p->names, &p->names_cap, p->names_len, len, 1) != KNOT_EOK) {
+	    mem_grow((void **)&p->names, &p->names_cap, p->names_len, len, 1) != KNOT_EOK) {
 		return KNOT_ENOMEM;
 	}
 	memcpy(p->names + p->names_len, bytes, len);
@@ -245,10 +246,10 @@ int lainlet_data_emit_apps(const lainlet_data_t *data, const uint8_t ip[4], uint
 void lainlet_data_clear(lainlet_data_t *data)
 {
 	rr_list_clear(&data->records);
-	free(data->procs.procs);
-	free(data->procs.instances);
-	free(data->procs.apps);
-	free(data->procs.names);
+	mem_free(data->procs.procs);
+	mem_free(data->procs.instances);
+	mem_free(data->procs.apps);
+	mem_free(data->procs.names);
 	memset(data, 0, sizeof(*data));
 }
 
@@ -511,7 +512,7 @@ static int group_begin(lainlet_reader_t *r, bool *valid)
 	int64_t app_at = last != NULL && knot_dname_is_equal(p->names + last->app, app) ?
 	                 last->app : names_add(p, app, len);
 	int64_t proc_at = app_at < 0 ? app_at : names_add(p, name, name[0] + 1);
-	if (proc_at < 0 || rr_grow((void **)&p->procs, &p->cap, p->count, 1,
+	if (proc_at < 0 || mem_grow((void **)&p->procs, &p->cap, p->count, 1,
 	                           sizeof(*p->procs)) != KNOT_EOK) {
 		return KNOT_ENOMEM;
 	}
@@ -538,7 +539,7 @@ static int instance_add(lainlet_reader_t *r, uint32_t no, const uint8_t ip[4],
                         int64_t port)
 {
 	lainlet_procs_t *p = &r->data.procs;
-	if (rr_grow((void **)&p->instances, &p->instance_cap, p->instance_count, 1,
+	if (mem_grow((void **)&p->instances, &p->instance_cap, p->instance_count, 1,
 	            sizeof(*p->instances)) != KNOT_EOK) {
 		return KNOT_ENOMEM;
 	}
@@ -922,6 +923,18 @@ int lainlet_reader_feed(lainlet_reader_t *r, const char *bytes, size_t len)
 	return r->ret;
 }
 
+/*! \brief Gives back what the data's arrays grew past their use (kept until the next). */
+static void data_shrink(lainlet_data_t *data)
+{
+	lainlet_procs_t *p = &data->procs;
+	rr_list_shrink(&data->records);
+	mem_shrink((void **)&p->procs, &p->cap, p->count, sizeof(*p->procs));
+	mem_shrink((void **)&p->instances, &p->instance_cap, p->instance_count,
+	           sizeof(*p->instances));
+	mem_shrink((void **)&p->apps, &p->app_cap, p->app_count, sizeof(*p->apps));
+	mem_shrink((void **)&p->names, &p->names_cap, p->names_len, 1);
+}
+
 /*! \brief Orders app names (offsets into the names). */
 static int app_order(const void *a, const void *b, void *arg)
 {
@@ -933,7 +946,7 @@ static int app_order(const void *a, const void *b, void *arg)
 static int apps_collect(lainlet_procs_t *p)
 {
 	for (size_t i = 0; i < p->count; i++) {
-		if (rr_grow((void **)&p->apps, &p->app_cap, p->app_count, 1,
+		if (mem_grow((void **)&p->apps, &p->app_cap, p->app_count, 1,
 		            sizeof(*p->apps)) != KNOT_EOK) {
 			return KNOT_ENOMEM;
 		}
@@ -972,6 +985,9 @@ int lainlet_reader_end(lainlet_reader_t *r, lainlet_data_t *out)
 	}
 	if (ret == KNOT_EOK) {
 		ret = apps_collect(&r->data.procs);
+	}
+	if (ret == KNOT_EOK) {
+		data_shrink(&r->data);
 	}
 	bad_items_done(&r->bad);
 	if (ret == KNOT_EOK) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem.h"
 #include "rr.h"
 
 void rr_list_init(rr_list_t *list)
@@ -15,36 +16,25 @@ void rr_list_init(rr_list_t *list)
 
 void rr_list_clear(rr_list_t *list)
 {
-	free(list->rrs);
-	free(list->data);
-	free(list->locs);
+	mem_free(list->rrs);
+	mem_free(list->data);
+	mem_free(list->locs);
 	rr_list_init(list);
 }
 
-int rr_grow(void **arr, size_t *cap, size_t used, size_t n, size_t sz)
+void rr_list_shrink(rr_list_t *list)
 {
-	if (used + n <= *cap) {
-		return KNOT_EOK;
-	}
-	size_t new_cap = *cap ? *cap : 64;
-	while (new_cap < used + n) {
-		new_cap *= 2;
-	}
-	void *p = realloc(*arr, new_cap * sz);
-	if (p == NULL) {
-		return KNOT_ENOMEM;
-	}
-	*arr = p;
-	*cap = new_cap;
-	return KNOT_EOK;
+	mem_shrink((void **)&list->rrs, &list->cap, list->count, sizeof(*list->rrs));
+	mem_shrink((void **)&list->data, &list->data_cap, list->len, 1);
+	mem_shrink((void **)&list->locs, &list->loc_cap, list->loc_count, sizeof(*list->locs));
 }
 
 rr_t *rr_list_add(rr_list_t *list, const knot_dname_t *owner, uint16_t type,
                   uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
 {
 	size_t owner_len = knot_dname_size(owner);
-	if (rr_grow((void **)&list->rrs, &list->cap, list->count, 1, sizeof(rr_t)) != KNOT_EOK ||
-	    rr_grow((void **)&list->data, &list->data_cap, list->len, owner_len + rdlen,
+	if (mem_grow((void **)&list->rrs, &list->cap, list->count, 1, sizeof(rr_t)) != KNOT_EOK ||
+	    mem_grow((void **)&list->data, &list->data_cap, list->len, owner_len + rdlen,
 	            1) != KNOT_EOK ||
 	    list->len + owner_len + rdlen > UINT32_MAX) {
 		return NULL;
@@ -73,7 +63,7 @@ int rr_list_add_loc(rr_list_t *list, const uint8_t *prefix, uint8_t len, const c
 	if (len > 4) {
 		return KNOT_EINVAL;
 	}
-	if (rr_grow((void **)&list->locs, &list->loc_cap, list->loc_count, 1,
+	if (mem_grow((void **)&list->locs, &list->loc_cap, list->loc_count, 1,
 	         sizeof(rr_loc_t)) != KNOT_EOK) {
 		return KNOT_ENOMEM;
 	}

@@ -115,18 +115,14 @@ rr_list_sink_t rr_list_sink(rr_list_t *list);
 /*! \brief Emits every record and rule of a list (an rr_emit_f over an rr_list_t). */
 int rr_list_emit(const void *list, rr_sink_t *sink);
 
-/*!
- * \brief Makes room for n more items of size sz in a growable array (doubling
- *        from 64 items).
- * \return KNOT_EOK or KNOT_ENOMEM (the array is unchanged).
- */
-int rr_grow(void **arr, size_t *cap, size_t used, size_t n, size_t sz);
-
 /*! \brief Initialises an empty list. */
 void rr_list_init(rr_list_t *list);
 
 /*! \brief Frees what the list holds (not the list itself) and empties it. */
 void rr_list_clear(rr_list_t *list);
+
+/*! \brief Gives back what the list's arrays grew past their use. */
+void rr_list_shrink(rr_list_t *list);
 
 /*!
  * \brief Appends a record, copying owner and rdata.

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem.h"
 #include "table.h"
 
 /*! \brief Most records one rrset holds (knot_rdataset_t counts in 16 bits). */
@@ -107,14 +108,14 @@ static int index_reserve(table_t *t)
 		return KNOT_EOK;
 	}
 	uint32_t mask = t->slot_mask * 2 + 1;
-	uint32_t *slots = calloc((size_t)mask + 1, sizeof(*slots));
+	uint32_t *slots = mem_alloc(((size_t)mask + 1) * sizeof(*slots));
 	if (slots == NULL) {
 		return KNOT_ENOMEM;
 	}
 	for (uint32_t n = 0; n < t->node_count; n++) {
 		index_put(slots, mask, t, n);
 	}
-	free(t->slots);
+	mem_free(t->slots);
 	t->slots = slots;
 	t->slot_mask = mask;
 	return KNOT_EOK;
@@ -130,7 +131,7 @@ static int32_t node_add(table_t *t, uint32_t owner, uint8_t len)
 		return KNOT_ERANGE;
 	}
 	if (index_reserve(t) != KNOT_EOK ||
-	    rr_grow((void **)&t->nodes, &t->node_cap, t->node_count, 1,
+	    mem_grow((void **)&t->nodes, &t->node_cap, t->node_count, 1,
 	            sizeof(*t->nodes)) != KNOT_EOK) {
 		return KNOT_ENOMEM;
 	}
@@ -152,7 +153,7 @@ static int32_t node_add(table_t *t, uint32_t owner, uint8_t len)
 static int32_t node_add_copy(table_t *t, const knot_dname_t *owner, size_t len)
 {
 	if (t->names_len + len > UINT32_MAX ||
-	    rr_grow((void **)&t->names, &t->names_cap, t->names_len, len, 1) != KNOT_EOK) {
+	    mem_grow((void **)&t->names, &t->names_cap, t->names_len, len, 1) != KNOT_EOK) {
 		return KNOT_ENOMEM;
 	}
 	memcpy(t->names + t->names_len, owner, len);
@@ -243,7 +244,7 @@ static int32_t view_index(build_t *b, const rr_view_t *view, bool add)
 		return KNOT_EINVAL; // the emitter handed out other records than in pass 1
 	}
 	if (t->view_count >= UINT16_MAX ||
-	    rr_grow((void **)&t->views, &t->view_cap, t->view_count, 1,
+	    mem_grow((void **)&t->views, &t->view_cap, t->view_count, 1,
 	            sizeof(*t->views)) != KNOT_EOK) {
 		return KNOT_ENOMEM;
 	}
@@ -251,7 +252,7 @@ static int32_t view_index(build_t *b, const rr_view_t *view, bool add)
 	b->view_slots[i] = ++t->view_count;
 	if (t->view_count * 2 > b->view_mask) { // keep the index at most half full
 		uint32_t mask = b->view_mask * 2 + 1;
-		uint32_t *slots = calloc((size_t)mask + 1, sizeof(*slots));
+		uint32_t *slots = mem_alloc(((size_t)mask + 1) * sizeof(*slots));
 		if (slots == NULL) {
 			return KNOT_ENOMEM;
 		}
@@ -262,7 +263,7 @@ static int32_t view_index(build_t *b, const rr_view_t *view, bool add)
 			}
 			slots[j] = v + 1;
 		}
-		free(b->view_slots);
+		mem_free(b->view_slots);
 		b->view_slots = slots;
 		b->view_mask = mask;
 	}
@@ -281,7 +282,7 @@ static int count_add(rr_sink_t *sink, const rr_rec_t *rec)
 		if (n < 0) {
 			return n;
 		}
-		if (rr_grow((void **)&b->nodes, &b->node_cap, n, 1,
+		if (mem_grow((void **)&b->nodes, &b->node_cap, n, 1,
 		            sizeof(*b->nodes)) != KNOT_EOK) {
 			return KNOT_ENOMEM;
 		}
@@ -312,7 +313,7 @@ static int count_add(rr_sink_t *sink, const rr_rec_t *rec)
 static int count_add_loc(rr_sink_t *sink, const rr_loc_t *loc)
 {
 	table_t *t = ((build_t *)sink)->t;
-	if (rr_grow((void **)&t->locs, &t->loc_cap, t->loc_count, 1,
+	if (mem_grow((void **)&t->locs, &t->loc_cap, t->loc_count, 1,
 	            sizeof(*t->locs)) != KNOT_EOK) {
 		return KNOT_ENOMEM;
 	}
@@ -380,10 +381,10 @@ static int layout(build_t *b)
 	if (sets > UINT32_MAX) {
 		return KNOT_ERANGE;
 	}
-	t->rrsets = calloc(sets + 1, sizeof(*t->rrsets));
-	t->rdata = malloc(rdata + 2);
-	b->recs = malloc((recs + 1) * sizeof(*b->recs));
-	b->rdata = malloc(rec_bytes + 2);
+	t->rrsets = mem_alloc((sets + 1) * sizeof(*t->rrsets));
+	t->rdata = mem_alloc(rdata + 2);
+	b->recs = mem_alloc((recs + 1) * sizeof(*b->recs));
+	b->rdata = mem_alloc(rec_bytes + 2);
 	if (t->rrsets == NULL || t->rdata == NULL || b->recs == NULL || b->rdata == NULL) {
 		return KNOT_ENOMEM;
 	}
@@ -579,35 +580,26 @@ static int loc_order(const void *a, const void *b)
 /*! \brief Frees what only the build needs. */
 static void build_clear(build_t *b)
 {
-	free(b->nodes);
-	free(b->view_slots);
-	free(b->recs);
-	free(b->rdata);
+	mem_free(b->nodes);
+	mem_free(b->view_slots);
+	mem_free(b->recs);
+	mem_free(b->rdata);
 	memset(b, 0, sizeof(*b));
-}
-
-/*! \brief Gives back what grew past its use (arrays grow by doubling). */
-static void shrink(void **arr, size_t used, size_t size)
-{
-	void *p = realloc(*arr, used * size + 1);
-	if (p != NULL) {
-		*arr = p;
-	}
 }
 
 /*! \brief Runs both passes of the emitter over the table. */
 static int build(table_t *t, rr_emit_f emit, const void *src)
 {
 	build_t b = { .sink = { count_add, count_add_loc }, .t = t, .view_mask = 15 };
-	b.view_slots = calloc(b.view_mask + 1, sizeof(*b.view_slots));
+	b.view_slots = mem_alloc((b.view_mask + 1) * sizeof(*b.view_slots));
 	static const rr_view_t everyone;
 	int ret = b.view_slots == NULL ? KNOT_ENOMEM : view_index(&b, &everyone, true);
 	if (ret >= 0) {
 		ret = emit(src, &b.sink);
 	}
 	if (ret >= 0) {
-		shrink((void **)&t->names, t->names_len, 1);
-		shrink((void **)&t->views, t->view_count, sizeof(*t->views));
+		mem_shrink((void **)&t->names, &t->names_cap, t->names_len, 1);
+		mem_shrink((void **)&t->views, &t->view_cap, t->view_count, sizeof(*t->views));
 		ret = layout(&b);
 	}
 	if (ret == KNOT_EOK) {
@@ -635,13 +627,12 @@ table_t *table_build_from(rr_emit_f emit, const void *src, uint32_t serial)
 	atomic_init(&t->refs, 1);
 	t->serial = serial;
 	t->slot_mask = 1023;
-	t->slots = calloc(t->slot_mask + 1, sizeof(*t->slots));
+	t->slots = mem_alloc((t->slot_mask + 1) * sizeof(*t->slots));
 	if (t->slots == NULL || build(t, emit, src) != KNOT_EOK) {
 		table_free(t);
 		return NULL;
 	}
-	shrink((void **)&t->nodes, t->node_count, sizeof(*t->nodes));
-	t->node_cap = t->node_count;
+	mem_shrink((void **)&t->nodes, &t->node_cap, t->node_count, sizeof(*t->nodes));
 	if (t->loc_count > 1) {
 		qsort(t->locs, t->loc_count, sizeof(*t->locs), loc_order);
 	}
@@ -666,13 +657,13 @@ void table_free(table_t *table)
 	if (table == NULL || atomic_fetch_sub(&table->refs, 1) > 1) {
 		return;
 	}
-	free(table->nodes);
-	free(table->slots);
-	free(table->rrsets);
-	free(table->names);
-	free(table->rdata);
-	free(table->views);
-	free(table->locs);
+	mem_free(table->nodes);
+	mem_free(table->slots);
+	mem_free(table->rrsets);
+	mem_free(table->names);
+	mem_free(table->rdata);
+	mem_free(table->views);
+	mem_free(table->locs);
 	free(table);
 }
 

@@ -8,7 +8,8 @@
  * tokens, offsets, result and message. The whole parse is compared with
  * jansson's json_loadb(JSON_DECODE_ANY | JSON_ALLOW_NUL): both accept or both
  * reject, but where only jansson fails for a number out of its range or a NUL
- * in a key, or only the tokenizer for nesting deeper than JSON_DEPTH_MAX. If
+ * in a key, or only the tokenizer for nesting deeper than JSON_DEPTH_MAX or
+ * for a raw NUL byte (jansson skips one after a number or literal). If
  * jansson also reads it with JSON_REJECT_DUPLICATES, the values must match.
  *
  * Build: clang -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
@@ -199,7 +200,8 @@ static result_t parse(const uint8_t *in, size_t n, size_t max_string, size_t fai
 			piece = (at < cuts[0]) ? cuts[0] - at : n - at;
 			break;
 		case THREE:
-			piece = (at < cuts[0]) ? cuts[0] - at : (at < cuts[1]) ? cuts[1] - at : n - at;
+			piece = (at < cuts[0]) ? cuts[0] - at :
+			        (at < cuts[1]) ? cuts[1] - at : n - at;
 			break;
 		case RANDOM:
 			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -302,6 +304,9 @@ static void check_jansson(const uint8_t *in, size_t n, const result_t *ours)
 	const size_t flags = JSON_DECODE_ANY | JSON_ALLOW_NUL;
 	json_t *doc = json_loadb((const char *)in, n, flags, &err);
 	bool deep = strstr(ours->err, "nested deeper than") != NULL;
+	// jansson skips a NUL byte after a number or literal (it ungets the NUL,
+	// which its stream takes for an empty buffer): "[1\0]" passes there.
+	bool nul = strstr(ours->err, ", got 0x00") != NULL;
 	if (doc == NULL && jansson_exempt(err.text)) {
 		return;
 	} else if (doc == NULL) {
@@ -310,7 +315,7 @@ static void check_jansson(const uint8_t *in, size_t n, const result_t *ours)
 			abort();
 		}
 		return;
-	} else if (ours->ret != KNOT_EOK && !deep) {
+	} else if (ours->ret != KNOT_EOK && !deep && !nul) {
 		fprintf(stderr, "jansson accepts, json_push rejects: %s\n", ours->err);
 		abort();
 	}

@@ -543,6 +543,37 @@ class Bench:
             r.close()
         return {'queries': len(lines), 'mismatches': len(diff), 'examples': diff[:5]}
 
+    # -- measurement 3: the module's fixed cost -------------------------------
+    def module_base(self):
+        """knotd + mod-lain serving the 5-container sample cluster (tests/fixtures): what
+        loading the module costs before any cluster (mod-lain.so, libcurl and the TLS and
+        other libraries it links, the watcher thread, its buffers)."""
+        src = os.path.join(HERE, '..', 'tests', 'fixtures')
+        d = os.path.join(self.work, 'base-cluster')
+        os.makedirs(d, exist_ok=True)
+        for fn in os.listdir(src):
+            if fn.endswith('.json'):   # compact, one line: the lainlet's data lines
+                with open(os.path.join(src, fn), encoding='utf-8') as f:
+                    doc = json.load(f)
+                with open(os.path.join(d, fn), 'w', encoding='utf-8') as f:
+                    json.dump(doc, f, separators=(',', ':'))
+        ll = Lainlet(self.work, d, 'base')
+        k = Knotd(self.work, 'mod-base', 1, module_so=self.a.module_so, lainlet=ll.url,
+                  cpus=CPU_SERVER)
+        try:
+            def published():
+                if not k.alive():
+                    raise RuntimeError('knotd exited: %s' % k.text()[-2000:])
+                return 'table published' in k.text()
+            if not wait_until_alive(published, 60, 0.1):
+                raise RuntimeError('knotd+mod-lain (sample cluster) not ready')
+            time.sleep(1)
+            m = re.findall(r'table published \(serial \d+, records (\d+)', k.text())
+            return {'rss_kb': k.status('VmRSS'), 'records': int(m[-1]) if m else None}
+        finally:
+            k.stop()
+            ll.stop()
+
     # -- measurement 1 (+3 memory at rest) -----------------------------------
     def m1(self, size, empty_rss):
         a = self.a
@@ -971,6 +1002,8 @@ class Bench:
         time.sleep(1)
         empty_rss = empty.status('VmRSS')
         empty.stop()
+        self.res['module_base'] = self.module_base()
+        log('M3 module fixed cost: %s' % self.res['module_base'])
         for s in a.sizes:
             ll, mod = self.m1(s, empty_rss)
             self.m2(s, ll, mod)

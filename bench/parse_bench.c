@@ -5,13 +5,19 @@
  *
  * Prints one line per measurement, "name min_us median_us", each the best and the
  * median of REPEATS runs (default 5) over the whole file held in memory:
- *   fnv1a          the module's document digest (64-bit FNV-1a, byte at a time)
+ *   fnv1a          64-bit FNV-1a over every byte, one at a time (touching each byte)
  *   jansson        json_loadb(JSON_REJECT_DUPLICATES) + json_decref, as the module does
  *   jansson_nodup  json_loadb(0) + json_decref
  *   jansson_fields jansson parse + walking to every pod's InstanceNo and first
  *                  ContainerIp (what the module reads), + decref
  *   cjson          cJSON_ParseWithLength + cJSON_Delete
- * Build: cc -O2 parse_bench.c -ljansson -lcjson
+ *   json_push      mod-lain's push tokenizer (module/json.c) over the document in
+ *                  16 KiB pieces, as the stream delivers it; tokens counted
+ *   lainlet_read   mod-lain's coreinfo reader (module/lainlet.c): the tokenizer plus
+ *                  the procs and instances it keeps, in 16 KiB pieces
+ * Build (bench/run.sh): cc -O2 -Imodule parse_bench.c parse_module.c
+ *                       module/{json,lainlet,rr,mem,tinydata}.c
+ *                       -ljansson -lcjson $(pkg-config --cflags --libs libknot)
  */
 #include <cjson/cJSON.h>
 #include <jansson.h>
@@ -20,6 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* mod-lain's readers (bench/parse_module.c: module/json.h and jansson.h clash) */
+long module_push(const char *doc, long len);
+long module_read(const char *doc, long len);
 
 static double now_us(void)
 {
@@ -141,6 +151,25 @@ int main(int argc, char **argv)
 		t[r] = now_us() - s;
 	}
 	report("cjson", t, reps, sum);
+
+	for (int r = 0; r < reps; r++) {
+		double s = now_us();
+		sum = module_push(doc, len);
+		t[r] = now_us() - s;
+		if (sum < 0) {
+			return 1;
+		}
+	}
+	report("json_push", t, reps, sum);
+	for (int r = 0; r < reps; r++) {
+		double s = now_us();
+		sum = module_read(doc, len);
+		t[r] = now_us() - s;
+		if (sum < 0) {
+			return 1;
+		}
+	}
+	report("lainlet_read", t, reps, sum);
 	free(t);
 	free(doc);
 	return 0;

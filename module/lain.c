@@ -247,7 +247,8 @@ static bool status_allowed(const lain_ctx_t *ctx, knotd_qdata_t *qdata)
 		return knotd_conf_addr_range_match(&ctx->status_acl, remote);
 	}
 	if (remote->ss_family == AF_INET) {
-		const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in *)remote)->sin_addr;
+		const struct sockaddr_in *in = (const struct sockaddr_in *)remote;
+		const uint8_t *a = (const uint8_t *)&in->sin_addr;
 		return a[0] == 127;
 	}
 	return remote->ss_family == AF_INET6 &&
@@ -594,7 +595,8 @@ static void lain_free(lain_ctx_t *ctx)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (ctx->watch != NULL) {
 		knotd_mod_log(ctx->mod, LOG_INFO, "watcher stopped in %lld ms",
-		              (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+		              (t1.tv_sec - t0.tv_sec) * 1000LL +
+		              (t1.tv_nsec - t0.tv_nsec) / 1000000);
 	}
 	knotd_conf_free(&ctx->forwarders);
 	knotd_conf_free(&ctx->status_acl);

@@ -261,11 +261,17 @@ size_t lainlet_data_bytes(const lainlet_data_t *data)
 	       p->names_cap;
 }
 
+/*! \brief memcmp of two arrays of n items that may both be NULL. */
+static bool array_equal(const void *a, const void *b, size_t n, size_t size)
+{
+	return n == 0 || memcmp(a, b, n * size) == 0;
+}
+
 /*! \brief True when two lists hold the same records and rules. */
 static bool list_equal(const rr_list_t *a, const rr_list_t *b)
 {
 	if (a->count != b->count || a->len != b->len || a->loc_count != b->loc_count ||
-	    memcmp(a->data, b->data, a->len) != 0) {
+	    !array_equal(a->data, b->data, a->len, 1)) {
 		return false;
 	}
 	for (size_t i = 0; i < a->count; i++) {
@@ -286,12 +292,6 @@ static bool list_equal(const rr_list_t *a, const rr_list_t *b)
 		}
 	}
 	return true;
-}
-
-/*! \brief memcmp of two arrays of n items that may both be NULL. */
-static bool array_equal(const void *a, const void *b, size_t n, size_t size)
-{
-	return n == 0 || memcmp(a, b, n * size) == 0;
 }
 
 bool lainlet_data_equal(const lainlet_data_t *a, const lainlet_data_t *b)

@@ -462,7 +462,8 @@ static void check_file(struct watch *w)
 	}
 	w->file_next = now + FILE_CHECK_MS;
 	struct stat st;
-	if (stat(w->data_file, &st) == 0 && w->cluster.have_file && same_file(&st, &w->file_seen)) {
+	if (stat(w->data_file, &st) == 0 && w->cluster.have_file &&
+	    same_file(&st, &w->file_seen)) {
 		return;
 	}
 	char *text = NULL;

@@ -535,7 +535,8 @@ static void test_long_lines(void)
 					ret = sse_feed(&p, (const uint8_t *)in + i, piece);
 				}
 			}
-			bool same = ret == KNOT_EOK && !r.bad && strcmp(r.text.buf, expects[h]) == 0;
+			bool same = ret == KNOT_EOK && !r.bad &&
+			            strcmp(r.text.buf, expects[h]) == 0;
 			if (!same) {
 				diag("mode %zu: %.200s", mode, r.text.buf);
 			}

@@ -194,18 +194,27 @@ int cluster_apply_read(cluster_t *c, cluster_source_t source, int read,
                        lainlet_data_t *data, uint64_t now)
 {
 	const char *key;
-	bool config = cluster_source_doc(source, &key) == LAINLET_CONFIG;
-	if (read == KNOT_ENOENT && config) {
+	if (read == KNOT_ENOENT && cluster_source_doc(source, &key) == LAINLET_CONFIG) {
 		memset(data, 0, sizeof(*data)); // an unset key
 	} else if (read != KNOT_EOK) {
-		if (config) {
-			lain_log(c->ctx.log, LOG_ERR, "%s: document refused (no string '%s' key)",
-			         key, key);
-		}
 		return read;
 	}
 	int ret = apply_data(c, source, data, now);
 	lainlet_data_clear(data);
+	return ret;
+}
+
+int cluster_apply_doc(cluster_t *c, cluster_source_t source, lainlet_reader_t *r,
+                      uint64_t now)
+{
+	lainlet_data_t data;
+	int ret = lainlet_reader_end(r, &data);
+	ret = cluster_apply_read(c, source, ret, &data, now);
+	if (ret == KNOT_EOK || ret == KNOT_EBUSY) {
+		lainlet_reader_log(r); // it changes (or would change) what is served
+	} else {
+		lainlet_reader_reset(r);
+	}
 	return ret;
 }
 
@@ -214,9 +223,14 @@ int cluster_apply(cluster_t *c, cluster_source_t source, const char *doc, size_t
 {
 	const char *key;
 	lainlet_doc_t kind = cluster_source_doc(source, &key);
-	lainlet_data_t data;
-	int ret = lainlet_read(&c->ctx, kind, key, doc, len, &data);
-	return cluster_apply_read(c, source, ret, &data, now);
+	lainlet_reader_t *r = lainlet_reader_new(&c->ctx, kind, key, len + 1);
+	if (r == NULL) {
+		return KNOT_ENOMEM;
+	}
+	lainlet_reader_feed(r, doc, len);
+	int ret = cluster_apply_doc(c, source, r, now);
+	lainlet_reader_free(r);
+	return ret;
 }
 
 bool cluster_tick(cluster_t *c, uint64_t now)
@@ -286,10 +300,9 @@ int cluster_apply_file(cluster_t *c, const char *path, const char *text, size_t 
 /*! \brief True when the list has a record of the type at the owner, for everyone. */
 static bool list_has(const rr_list_t *list, const knot_dname_t *owner, uint16_t type)
 {
-	static const rr_view_t all;
 	for (size_t i = 0; i < list->count; i++) {
 		const rr_t *rr = &list->rrs[i];
-		if (rr->type == type && memcmp(&rr->view, &all, sizeof(all)) == 0 &&
+		if (rr->type == type && rr_view_is_all(&rr->view) &&
 		    knot_dname_is_equal(rr_owner(list, rr), owner)) {
 			return true;
 		}
@@ -360,14 +373,12 @@ static int emit_defaults(const cluster_t *c, rr_sink_t *sink)
 /*! \brief <app>.lain A: every web router address, for every app but webrouter. */
 static int emit_apps(const cluster_t *c, rr_sink_t *sink)
 {
-	static const uint8_t webrouter[] = "\x09webrouter\x04lain";
-	static const rr_view_t all;
 	const rr_list_t *lines = &c->data[CLUSTER_TINYDNS].records;
 	for (size_t i = 0; i < lines->count; i++) {
 		const rr_t *router = &lines->rrs[i];
 		if (router->type != KNOT_RRTYPE_A || router->rdlen != 4 ||
-		    memcmp(&router->view, &all, sizeof(all)) != 0 ||
-		    !knot_dname_is_equal(rr_owner(lines, router), webrouter)) {
+		    !rr_view_is_all(&router->view) ||
+		    !knot_dname_is_equal(rr_owner(lines, router), LAINLET_WEBROUTER)) {
 			continue;
 		}
 		int ret = lainlet_data_emit_apps(&c->data[CLUSTER_COREINFO],
@@ -407,7 +418,7 @@ int cluster_records(const cluster_t *c, rr_list_t *out)
 	return cluster_emit(c, &sink.sink);
 }
 
-table_t *cluster_build(const cluster_t *c, uint32_t serial)
+int cluster_build(const cluster_t *c, uint32_t serial, table_t **out)
 {
-	return table_build_from(cluster_emit, c, serial);
+	return table_build_from(cluster_emit, c, serial, out);
 }

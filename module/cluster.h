@@ -98,7 +98,16 @@ int cluster_apply_read(cluster_t *c, cluster_source_t source, int read,
                        lainlet_data_t *data, uint64_t now);
 
 /*!
- * \brief Reads a whole document, then cluster_apply_read (tests).
+ * \brief Ends the document a reader was fed and applies it (cluster_apply_read);
+ *        its bad items are logged when it changes what is served, dropped when
+ *        it was identical or refused.
+ * \return As cluster_apply_read.
+ */
+int cluster_apply_doc(cluster_t *c, cluster_source_t source, lainlet_reader_t *r,
+                      uint64_t now);
+
+/*!
+ * \brief Reads a whole document, then cluster_apply_doc (tests).
  * \return As cluster_apply_read.
  */
 int cluster_apply(cluster_t *c, cluster_source_t source, const char *doc, size_t len,
@@ -141,6 +150,6 @@ int cluster_records(const cluster_t *c, rr_list_t *out);
 
 /*!
  * \brief Builds the table of the cluster.
- * \return The table, NULL when out of memory.
+ * \return As table_build_from.
  */
-table_t *cluster_build(const cluster_t *c, uint32_t serial);
+int cluster_build(const cluster_t *c, uint32_t serial, table_t **out);

@@ -22,34 +22,51 @@
 /*! \brief Deepest token a reader looks at (deeper ones are always skipped). */
 #define DEPTH_MAX 7
 
-/*! \brief Counts bad items of one document and logs the first few. */
+/*! \brief Most bad items of a document kept to be logged one by one. */
+#define BAD_HELD 16
+
+/*!
+ * \brief Bad items of one document: the first few are kept, and logged only
+ *        once the document turns out to change what is served (an identical
+ *        document, a reconnect's init, logs nothing again).
+ */
 typedef struct {
 	const lainlet_ctx_t *ctx;
-	const char *doc;     /*!< Document name for the log. */
-	unsigned bad;        /*!< Bad items seen. */
+	const char *doc;              /*!< Document name for the log. */
+	unsigned bad;                 /*!< Bad items seen. */
+	char held[BAD_HELD][300];     /*!< The first ones, formatted. */
 } bad_items_t;
+
+/*! \brief Bad items logged one by one: log_max, at most BAD_HELD. */
+static unsigned bad_limit(const bad_items_t *b)
+{
+	return b->ctx->log_max < BAD_HELD ? b->ctx->log_max : BAD_HELD;
+}
 
 __attribute__((format(printf, 2, 3)))
 static void bad_item(bad_items_t *b, const char *fmt, ...)
 {
-	if (b->bad++ >= b->ctx->log_max) {
+	if (b->bad++ >= bad_limit(b)) {
 		return;
 	}
-	char msg[400];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(b->held[b->bad - 1], sizeof(b->held[0]), fmt, ap);
 	va_end(ap);
-	lain_log(b->ctx->log, LOG_WARNING, "%s: skipped %s", b->doc, msg);
 }
 
-/*! \brief Logs how many bad items were not logged one by one. */
-static void bad_items_done(bad_items_t *b)
+/*! \brief Logs the kept bad items, then how many more there were; forgets them. */
+static void bad_items_log(bad_items_t *b)
 {
-	if (b->bad > b->ctx->log_max) {
-		lain_log(b->ctx->log, LOG_WARNING, "%s: %u more bad items skipped", b->doc,
-		         b->bad - b->ctx->log_max);
+	unsigned limit = bad_limit(b);
+	for (unsigned i = 0; i < b->bad && i < limit; i++) {
+		lain_log(b->ctx->log, LOG_WARNING, "%s: skipped %s", b->doc, b->held[i]);
 	}
+	if (b->bad > limit) {
+		lain_log(b->ctx->log, LOG_WARNING, "%s: %u more bad items skipped", b->doc,
+		         b->bad - limit);
+	}
+	b->bad = 0;
 }
 
 /*! \brief Parses a dotted-quad IPv4 address strictly. */
@@ -163,7 +180,7 @@ static int emit_instance(const lainlet_data_t *data, const lainlet_proc_t *proc,
                          const lainlet_instance_t *in, const uint8_t *set,
                          const uint8_t *srv, rr_sink_t *sink)
 {
-	static const rr_view_t all;
+	const rr_view_t *all = &rr_view_all;
 	const uint8_t *names = data->procs.names;
 	uint8_t label[KNOT_DNAME_MAXLABELLEN + 2], owner[KNOT_DNAME_MAXLEN];
 	uint8_t ptr[KNOT_DNAME_MAXLEN], srv_rdata[6 + KNOT_DNAME_MAXLEN] = { 0 };
@@ -183,7 +200,7 @@ static int emit_instance(const lainlet_data_t *data, const lainlet_proc_t *proc,
 	for (size_t i = 0; i < count; i++) {
 		recs[i].ttl = data->ttl;
 		recs[i].kind = RR_KIND_PROC;
-		recs[i].view = &all;
+		recs[i].view = all;
 		int ret = sink->add(sink, &recs[i]);
 		if (ret != KNOT_EOK) {
 			return ret;
@@ -226,13 +243,11 @@ int lainlet_data_emit(const void *src, rr_sink_t *sink)
 int lainlet_data_emit_apps(const lainlet_data_t *data, const uint8_t ip[4], uint32_t ttl,
                            rr_sink_t *sink)
 {
-	static const uint8_t webrouter[] = "\x09webrouter\x04lain";
-	static const rr_view_t all;
 	rr_rec_t rec = { .rdata = ip, .rdlen = 4, .type = KNOT_RRTYPE_A, .ttl = ttl,
-	                 .kind = RR_KIND_APP, .view = &all };
+	                 .kind = RR_KIND_APP, .view = &rr_view_all };
 	for (size_t i = 0; i < data->procs.app_count; i++) {
 		rec.owner = data->procs.names + data->procs.apps[i];
-		if (knot_dname_is_equal(rec.owner, webrouter)) {
+		if (knot_dname_is_equal(rec.owner, LAINLET_WEBROUTER)) {
 			continue;
 		}
 		int ret = sink->add(sink, &rec);
@@ -395,11 +410,16 @@ static bool is_end(json_token_t tok)
 	return tok == JSON_OBJECT_END || tok == JSON_ARRAY_END;
 }
 
-/*! \brief Copies a string token into a fixed buffer, cut to fit. */
+/*!
+ * \brief Copies a string token into a fixed buffer, cut to fit; a NUL byte in
+ *        it (\u0000) becomes '?', so the copy is never a shorter valid value.
+ */
 static void copy_text(char *out, size_t size, const char *text, size_t len)
 {
 	size_t n = len < size ? len : size - 1;
-	memcpy(out, text, n);
+	for (size_t i = 0; i < n; i++) {
+		out[i] = text[i] != '\0' ? text[i] : '?';
+	}
 	out[n] = '\0';
 }
 
@@ -483,7 +503,11 @@ static int container_field(lainlet_reader_t *r, json_token_t tok, unsigned depth
  * "ContainerInfos": [ { "ContainerIp": "...", "Expose": port, ... } ] } ] } }
  */
 
-/*! \brief Adds a group's proc when its key makes names; false if it does not. */
+/*!
+ * \brief Adds the proc of the group whose key is keys[1].
+ * \param valid  Set when the key makes names (else the group is a bad item).
+ * \return KNOT_EOK or KNOT_ENOMEM.
+ */
 static int group_begin(lainlet_reader_t *r, bool *valid)
 {
 	const char *key = r->keys[1];
@@ -591,6 +615,7 @@ static int pod_end(lainlet_reader_t *r)
 	return instance_add(r, it->no, ip, it->port);
 }
 
+/*! \brief coreinfo's reader (a doc_token_f): groups, pods, their first container. */
 static int coreinfo_token(lainlet_reader_t *r, json_token_t tok, unsigned depth,
                           const char *text, size_t len)
 {
@@ -601,7 +626,10 @@ static int coreinfo_token(lainlet_reader_t *r, json_token_t tok, unsigned depth,
 			r->pods_ok = false;
 			r->pods = 0;
 			int ret = group_begin(r, &r->group_ok);
-			return r->group_ok ? ret : skip_value(r, tok, depth);
+			if (ret != KNOT_EOK || r->group_ok) {
+				return ret;
+			}
+			return skip_value(r, tok, depth);
 		} else if (tok == JSON_OBJECT_END) {
 			group_end(r);
 			return KNOT_EOK;
@@ -726,6 +754,7 @@ static int portal_end(lainlet_reader_t *r)
 	return KNOT_EOK;
 }
 
+/*! \brief depends' reader (a doc_token_f): portal items and their first container. */
 static int depends_token(lainlet_reader_t *r, json_token_t tok, unsigned depth,
                          const char *text, size_t len)
 {
@@ -784,8 +813,9 @@ static int lines_token(void *arg, json_token_t tok, const char *text, size_t len
 	}
 	const char *key = r->keys[1];
 	unsigned lineno = ++r->line;
-	if (tok != JSON_STRING) {
-		bad_item(&r->bad, "%.100s line %u (not a string)", key, lineno);
+	if (tok != JSON_STRING || strlen(text) != len) {
+		bad_item(&r->bad, "%.100s line %u (%s)", key, lineno,
+		         tok != JSON_STRING ? "not a string" : "a NUL byte");
 		return KNOT_EOK;
 	}
 	tinydata_ctx_t tctx = { .source = key, .log = bad_line, .log_arg = &r->bad,
@@ -811,6 +841,7 @@ static int lines_read(lainlet_reader_t *r, const char *text, size_t len)
 	return ret;
 }
 
+/*! \brief tinydns_fqdns' reader (a doc_token_f): every key's array of lines. */
 static int tinydns_token(lainlet_reader_t *r, json_token_t tok, unsigned depth,
                          const char *text, size_t len)
 {
@@ -826,6 +857,7 @@ static int tinydns_token(lainlet_reader_t *r, json_token_t tok, unsigned depth,
  * config: { "<key>": "<value>", ... } (other keys of the prefix ignored)
  */
 
+/*! \brief A config document's reader (a doc_token_f): the wanted key's string. */
 static int config_token(lainlet_reader_t *r, json_token_t tok, unsigned depth,
                         const char *text, size_t len)
 {
@@ -902,16 +934,29 @@ void lainlet_reader_free(lainlet_reader_t *r)
 	free(r);
 }
 
-void lainlet_reader_reset(lainlet_reader_t *r)
+/*! \brief Starts the next document (the last one's bad items are kept). */
+static void reader_restart(lainlet_reader_t *r)
 {
 	lainlet_data_clear(&r->data);
 	r->data.ttl = r->ctx->ttl;
-	r->bad = (bad_items_t){ .ctx = r->ctx, .doc = doc_names[r->doc] };
 	r->ret = KNOT_EOK;
 	r->shape = false;
 	r->skip = 0;
 	memset(r->field, 0, sizeof(r->field));
 	json_push_reset(&r->json);
+}
+
+void lainlet_reader_reset(lainlet_reader_t *r)
+{
+	reader_restart(r);
+	r->bad.ctx = r->ctx;
+	r->bad.doc = doc_names[r->doc];
+	r->bad.bad = 0;
+}
+
+void lainlet_reader_log(lainlet_reader_t *r)
+{
+	bad_items_log(&r->bad);
 }
 
 int lainlet_reader_feed(lainlet_reader_t *r, const char *bytes, size_t len)
@@ -979,6 +1024,9 @@ int lainlet_reader_end(lainlet_reader_t *r, lainlet_data_t *out)
 	} else if (ret == KNOT_EMALF && json_push_error(&r->json)[0] != '\0') {
 		lain_log(r->ctx->log, LOG_ERR, "%s: document refused (%s)", name,
 		         json_push_error(&r->json));
+	} else if ((ret == KNOT_EMALF || ret == KNOT_ESPACE) && r->doc == LAINLET_CONFIG) {
+		lain_log(r->ctx->log, LOG_ERR, "%s: document refused (no string '%s' key%s)",
+		         name, name, ret == KNOT_ESPACE ? " that fits" : "");
 	}
 	if (ret == KNOT_EOK && r->doc == LAINLET_CONFIG && !r->data.has_value) {
 		ret = KNOT_ENOENT;
@@ -989,12 +1037,11 @@ int lainlet_reader_end(lainlet_reader_t *r, lainlet_data_t *out)
 	if (ret == KNOT_EOK) {
 		data_shrink(&r->data);
 	}
-	bad_items_done(&r->bad);
 	if (ret == KNOT_EOK) {
 		*out = r->data;
 		memset(&r->data, 0, sizeof(r->data));
 	}
-	lainlet_reader_reset(r);
+	reader_restart(r);
 	return ret;
 }
 
@@ -1007,6 +1054,7 @@ int lainlet_read(const lainlet_ctx_t *ctx, lainlet_doc_t doc, const char *key,
 	}
 	lainlet_reader_feed(r, text, len);
 	int ret = lainlet_reader_end(r, out);
+	lainlet_reader_log(r);
 	lainlet_reader_free(r);
 	return ret;
 }

@@ -9,7 +9,8 @@
  * document that is not JSON or not of the documented shape is refused and
  * the caller keeps the previous data. A bad item inside a good document
  * (wrong type, missing field, bad IP, a name that cannot be a hostname) is
- * skipped with a log line; the rest is read.
+ * skipped with a log line; the rest is read. Keys are not checked for
+ * duplicates (lainlet writes Go maps): a repeated key is read twice.
  *
  * coreinfo, the document that grows with the cluster (~0.7 kB a container),
  * is kept as compact procs and instances (~12 bytes an instance); its records
@@ -71,13 +72,19 @@ typedef struct {
 	size_t names_cap;               /*!< Bytes of names allocated. */
 } lainlet_procs_t;
 
+/*! \brief Longest config value + 1 (domain and dns_ip are names and addresses). */
+#define LAINLET_VALUE_MAX 256
+
+/*! \brief webrouter.lain: its A lines are the web router, and it is no app name. */
+#define LAINLET_WEBROUTER ((const uint8_t *)"\x09webrouter\x04lain")
+
 /*! \brief What a document gives. */
 typedef struct {
 	rr_list_t records;      /*!< depends, tinydns_fqdns: their records. */
 	lainlet_procs_t procs;  /*!< coreinfo: procs and instances. */
 	size_t count;           /*!< Records it makes (records + those of procs). */
 	uint32_t ttl;           /*!< TTL of the records made from procs. */
-	char value[256];        /*!< config: the key's value. */
+	char value[LAINLET_VALUE_MAX]; /*!< config: the key's value. */
 	bool has_value;         /*!< config: the key is present. */
 } lainlet_data_t;
 
@@ -120,8 +127,18 @@ lainlet_reader_t *lainlet_reader_new(const lainlet_ctx_t *ctx, lainlet_doc_t doc
 /*! \brief Frees a reader (NULL is allowed). */
 void lainlet_reader_free(lainlet_reader_t *r);
 
-/*! \brief Forgets the document being read; the reader reads a new one. */
+/*!
+ * \brief Forgets the document being read (and the bad items of the last one);
+ *        the reader reads a new one.
+ */
 void lainlet_reader_reset(lainlet_reader_t *r);
+
+/*!
+ * \brief Logs the bad items of the document last ended (the first few one by
+ *        one, then a count) and forgets them. Call it when the document changed
+ *        what is served; lainlet_reader_reset drops them unlogged.
+ */
+void lainlet_reader_log(lainlet_reader_t *r);
 
 /*!
  * \brief Feeds the next bytes of the document.
@@ -131,7 +148,8 @@ int lainlet_reader_feed(lainlet_reader_t *r, const char *bytes, size_t len);
 
 /*!
  * \brief Ends the document; hands out its data when it is usable, and logs
- *        why when it is not ("<doc>: document refused (...)").
+ *        why when it is not ("<doc>: document refused (...)"). Its bad items
+ *        wait for lainlet_reader_log or lainlet_reader_reset.
  *
  * \param out  Filled on KNOT_EOK (the caller clears it).
  *
@@ -142,7 +160,7 @@ int lainlet_reader_feed(lainlet_reader_t *r, const char *bytes, size_t len);
 int lainlet_reader_end(lainlet_reader_t *r, lainlet_data_t *out);
 
 /*!
- * \brief Reads a whole document at once (tests, and the callers holding one).
+ * \brief Reads a whole document at once and logs its bad items (tests).
  * \return As lainlet_reader_end.
  */
 int lainlet_read(const lainlet_ctx_t *ctx, lainlet_doc_t doc, const char *key,

@@ -81,6 +81,8 @@ size_t rr_list_bytes(const rr_list_t *list)
 	return list->cap * sizeof(rr_t) + list->data_cap + list->loc_cap * sizeof(rr_loc_t);
 }
 
+const rr_view_t rr_view_all;
+
 /*! \brief rr_list_sink's record adder. */
 static int list_sink_add(rr_sink_t *sink, const rr_rec_t *rec)
 {

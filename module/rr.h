@@ -26,6 +26,15 @@ typedef struct {
 	bool expires;    /*!< With tai: true = visible until tai, false = from tai on. */
 } rr_view_t;
 
+/*! \brief The view of records everyone sees, always (all zero). */
+extern const rr_view_t rr_view_all;
+
+/*! \brief True when a view lets everyone see, always. */
+static inline bool rr_view_is_all(const rr_view_t *view)
+{
+	return view->tai == 0 && view->node == 0 && view->loc[0] == 0 && view->loc[1] == 0;
+}
+
 /*! \brief One resource record in a list. */
 typedef struct {
 	uint32_t owner;  /*!< Offset of the owner name in the list's data. */

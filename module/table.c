@@ -1,6 +1,6 @@
 /*!
  * \file
- * \brief Record table: build from records, look names up.
+ * \brief Record table: build from an emitter's records, look names up.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -12,8 +12,22 @@
 /*! \brief Most records one rrset holds (knot_rdataset_t counts in 16 bits). */
 #define RRSET_MAX UINT16_MAX
 
-/*! \brief Most nodes a table holds (node indices are signed 32-bit). */
-#define NODES_MAX (UINT32_MAX / 4)
+/*!
+ * \brief An index slot: node index + 1 in the low 24 bits (0 = empty), the top
+ *        8 bits of the name's hash above, so most probes of other names are
+ *        told apart without reading their node.
+ */
+#define SLOT_BITS 24
+#define SLOT_NODE ((1U << SLOT_BITS) - 1)
+
+/*! \brief Most nodes a table holds (what a slot can name). */
+#define NODES_MAX (SLOT_NODE - 1)
+
+/*! \brief The tag of a hash in a slot. */
+static inline uint32_t slot_tag(uint32_t hash)
+{
+	return hash & ~SLOT_NODE;
+}
 
 struct table {
 	table_node_t *nodes;     /*!< Nodes; ancestors of every owner included. */
@@ -60,6 +74,11 @@ knot_rdataset_t table_rdataset(const table_t *table, const table_rrset_t *set)
 {
 	knot_rdataset_t rrs = { .count = set->count,
 	                        .rdata = (knot_rdata_t *)(table->rdata + set->rdata) };
+	if (set->type == KNOT_RRTYPE_A || set->type == KNOT_RRTYPE_AAAA) {
+		// fixed size (rdata_check): no walk over a big proc set
+		rrs.size = set->count * knot_rdata_size(rrs.rdata->len);
+		return rrs;
+	}
 	knot_rdata_t *rd = rrs.rdata;
 	for (uint16_t i = 0; i < set->count; i++) {
 		rrs.size += knot_rdata_size(rd->len);
@@ -76,17 +95,20 @@ const rr_view_t *table_view(const table_t *table, const table_rrset_t *set)
 /*! \brief Index of the node with this name, -1 if none. */
 static int32_t index_find(const table_t *t, const uint8_t *name, size_t len)
 {
-	uint32_t i = hash_bytes(name, len) & t->slot_mask;
-	for (;;) {
+	uint32_t hash = hash_bytes(name, len);
+	uint32_t tag = slot_tag(hash);
+	for (uint32_t i = hash & t->slot_mask;; i = (i + 1) & t->slot_mask) {
 		uint32_t slot = t->slots[i];
 		if (slot == 0) {
 			return -1;
+		} else if (slot_tag(slot) != tag) {
+			continue;
 		}
-		const table_node_t *node = &t->nodes[slot - 1];
+		int32_t n = (slot & SLOT_NODE) - 1;
+		const table_node_t *node = &t->nodes[n];
 		if (node->owner_len == len && memcmp(t->names + node->owner, name, len) == 0) {
-			return slot - 1;
+			return n;
 		}
-		i = (i + 1) & t->slot_mask;
 	}
 }
 
@@ -94,11 +116,12 @@ static int32_t index_find(const table_t *t, const uint8_t *name, size_t len)
 static void index_put(uint32_t *slots, uint32_t mask, const table_t *t, uint32_t n)
 {
 	const table_node_t *node = &t->nodes[n];
-	uint32_t i = hash_bytes(t->names + node->owner, node->owner_len) & mask;
+	uint32_t hash = hash_bytes(t->names + node->owner, node->owner_len);
+	uint32_t i = hash & mask;
 	while (slots[i] != 0) {
 		i = (i + 1) & mask;
 	}
-	slots[i] = n + 1;
+	slots[i] = slot_tag(hash) | (n + 1);
 }
 
 /*! \brief Doubles the index when it is three quarters full. */
@@ -193,6 +216,7 @@ typedef struct {
 	uint32_t bytes;      /*!< Bytes of their rdata (knot_rdata_t). */
 	uint32_t first;      /*!< Mixed node: its first record in build_t.recs. */
 	uint32_t placed;     /*!< Pass 2: records placed (mixed), bytes written (others). */
+	                     /*   (bytes, mixed node in pass 2: its room not yet placed) */
 	uint16_t type;       /*!< Type of its first record. */
 	uint16_t view;       /*!< View of its first record. */
 	uint8_t kind;        /*!< Kind of its first record. */
@@ -243,9 +267,11 @@ static int32_t view_index(build_t *b, const rr_view_t *view, bool add)
 	if (!add) {
 		return KNOT_EINVAL; // the emitter handed out other records than in pass 1
 	}
-	if (t->view_count >= UINT16_MAX ||
-	    mem_grow((void **)&t->views, &t->view_cap, t->view_count, 1,
-	            sizeof(*t->views)) != KNOT_EOK) {
+	if (t->view_count >= UINT16_MAX) {
+		return KNOT_ERANGE; // rrsets name their view in 16 bits
+	}
+	if (mem_grow((void **)&t->views, &t->view_cap, t->view_count, 1,
+	             sizeof(*t->views)) != KNOT_EOK) {
 		return KNOT_ENOMEM;
 	}
 	t->views[t->view_count] = key;
@@ -378,8 +404,8 @@ static int layout(build_t *b)
 		recs += bn->mixed ? bn->count : 0;
 		rec_bytes += bn->mixed ? bn->bytes : 0;
 	}
-	if (sets > UINT32_MAX) {
-		return KNOT_ERANGE;
+	if (sets > UINT32_MAX || rdata > UINT32_MAX || rec_bytes > UINT32_MAX) {
+		return KNOT_ERANGE; // offsets are 32-bit
 	}
 	t->rrsets = mem_alloc((sets + 1) * sizeof(*t->rrsets));
 	t->rdata = mem_alloc(rdata + 2);
@@ -427,9 +453,11 @@ static int place_add(rr_sink_t *sink, const rr_rec_t *rec)
 		return KNOT_EINVAL; // the emitter handed out other records than in pass 1
 	}
 	build_node_t *bn = &b->nodes[n];
+	size_t size = knot_rdata_size(rec->rdlen);
 	if (!bn->mixed) {
 		table_rrset_t *set = &t->rrsets[t->nodes[n].rrsets];
-		if (bn->placed + knot_rdata_size(rec->rdlen) > bn->bytes) {
+		if (bn->placed + size > bn->bytes || rec->type != bn->type || view != bn->view ||
+		    rec->kind != bn->kind) {
 			return KNOT_EINVAL;
 		}
 		uint8_t *at = t->rdata + set->rdata + bn->placed;
@@ -437,9 +465,10 @@ static int place_add(rr_sink_t *sink, const rr_rec_t *rec)
 		                        rec->flags);
 		return KNOT_EOK;
 	}
-	if (bn->placed == bn->count) {
+	if (bn->placed == bn->count || size > bn->bytes) {
 		return KNOT_EINVAL;
 	}
+	bn->bytes -= size; // (mixed: what is left of the node's room)
 	build_rec_t *r = &b->recs[bn->first + bn->placed++];
 	*r = (build_rec_t){ .seq = seq, .ttl = rec->ttl, .data = b->rdata_len,
 	                    .type = rec->type, .view = view, .kind = rec->kind,
@@ -463,7 +492,8 @@ static int rec_order(const void *a, const void *b)
 		return x->type < y->type ? -1 : 1;
 	}
 	if (x->type != KNOT_RRTYPE_SOA && x->type != KNOT_RRTYPE_CNAME && x->view != y->view) {
-		// (SOA and CNAME: the first visible in file order wins, keep file order)
+		// Views in order of first appearance. (SOA and CNAME: the first
+		// visible in file order wins, keep file order.)
 		return x->view < y->view ? -1 : 1;
 	}
 	return x->seq < y->seq ? -1 : (x->seq > y->seq);
@@ -511,9 +541,13 @@ static void cut_mixed(build_t *b, uint32_t n)
 	size_t pos = sets[0].rdata;
 	table_rrset_t *set = NULL;
 	const build_rec_t *last = NULL;
+	bool ranks = false; // records of several ranks: some may be shadowed
+	for (uint32_t i = 1; i < bn->placed && !ranks; i++) {
+		ranks = kind_rank(recs[i].kind) != kind_rank(recs[0].kind);
+	}
 	for (uint32_t i = 0; i < bn->placed; i++) {
 		const build_rec_t *r = &recs[i];
-		if (shadowed(recs, bn->placed, r)) {
+		if (ranks && shadowed(recs, bn->placed, r)) {
 			continue; // hidden by a record of a higher rank at the same name
 		}
 		bool same = last != NULL && r->type == last->type && r->view == last->view;
@@ -592,8 +626,7 @@ static int build(table_t *t, rr_emit_f emit, const void *src)
 {
 	build_t b = { .sink = { count_add, count_add_loc }, .t = t, .view_mask = 15 };
 	b.view_slots = mem_alloc((b.view_mask + 1) * sizeof(*b.view_slots));
-	static const rr_view_t everyone;
-	int ret = b.view_slots == NULL ? KNOT_ENOMEM : view_index(&b, &everyone, true);
+	int ret = b.view_slots == NULL ? KNOT_ENOMEM : view_index(&b, &rr_view_all, true);
 	if (ret >= 0) {
 		ret = emit(src, &b.sink);
 	}
@@ -618,30 +651,35 @@ static int build(table_t *t, rr_emit_f emit, const void *src)
 	return ret;
 }
 
-table_t *table_build_from(rr_emit_f emit, const void *src, uint32_t serial)
+int table_build_from(rr_emit_f emit, const void *src, uint32_t serial, table_t **out)
 {
+	*out = NULL;
 	table_t *t = calloc(1, sizeof(*t));
 	if (t == NULL) {
-		return NULL;
+		return KNOT_ENOMEM;
 	}
 	atomic_init(&t->refs, 1);
 	t->serial = serial;
 	t->slot_mask = 1023;
 	t->slots = mem_alloc((t->slot_mask + 1) * sizeof(*t->slots));
-	if (t->slots == NULL || build(t, emit, src) != KNOT_EOK) {
+	int ret = t->slots == NULL ? KNOT_ENOMEM : build(t, emit, src);
+	if (ret != KNOT_EOK) {
 		table_free(t);
-		return NULL;
+		return ret;
 	}
 	mem_shrink((void **)&t->nodes, &t->node_cap, t->node_count, sizeof(*t->nodes));
 	if (t->loc_count > 1) {
 		qsort(t->locs, t->loc_count, sizeof(*t->locs), loc_order);
 	}
-	return t;
+	*out = t;
+	return KNOT_EOK;
 }
 
 table_t *table_build(const rr_list_t *list, uint32_t serial)
 {
-	return table_build_from(rr_list_emit, list, serial);
+	table_t *t;
+	table_build_from(rr_list_emit, list, serial, &t);
+	return t;
 }
 
 table_t *table_ref(table_t *table)

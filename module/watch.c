@@ -166,9 +166,7 @@ static void on_document(stream_t *s, const sse_event_t *ev)
 		return;
 	}
 	uint64_t start = now_us() - (s->reading ? s->read_us : 0);
-	lainlet_data_t data;
-	int ret = lainlet_reader_end(s->reader, &data);
-	ret = cluster_apply_read(&w->cluster, s->source, ret, &data, now_ms());
+	int ret = cluster_apply_doc(&w->cluster, s->source, s->reader, now_ms());
 	w->trim |= ev->data_len >= TRIM_MIN_DOCUMENT;
 	if (ret == KNOT_EOK) {
 		w->dirty = true;
@@ -285,6 +283,8 @@ static void stream_close(stream_t *s, const char *why)
 		curl_easy_cleanup(s->easy);
 		s->easy = NULL;
 	}
+	lainlet_reader_reset(s->reader); // a document cut short: its data goes now
+	s->reading = false;
 	count(w, s->source, WATCH_DISCONNECTS);
 	if (s->down_since == 0) {
 		s->down_since = now;
@@ -376,10 +376,11 @@ static void publish(struct watch *w)
 	uint64_t start = now_us();
 	uint32_t serial = time(NULL);
 	w->serial = serial > w->serial ? serial : w->serial + 1;
-	table_t *table = cluster_build(&w->cluster, w->serial);
-	if (table == NULL) {
+	table_t *table;
+	int ret = cluster_build(&w->cluster, w->serial, &table);
+	if (ret != KNOT_EOK) {
 		lain_log(&w->conf.log, LOG_ERR, "table build failed (%s), previous kept",
-		         knot_strerror(KNOT_ENOMEM));
+		         knot_strerror(ret));
 		return;
 	}
 	uint64_t us = now_us() - start;

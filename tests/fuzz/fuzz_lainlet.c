@@ -93,7 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	cluster_source_t source = data[0] % CLUSTER_SOURCES;
 	cluster_apply(&c, source, (const char *)data + 1, size - 1, 1);
-	table_t *table = cluster_build(&c, 1);
+	table_t *table;
+	cluster_build(&c, 1, &table);
 	if (table != NULL) {
 		answer_all(table);
 		table_free(table);

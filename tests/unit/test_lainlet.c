@@ -254,6 +254,32 @@ static void test_bad_items(void)
 	rr_list_clear(&list);
 }
 
+/*! \brief Bad items are logged when a document changes what is served, not again. */
+static void test_bad_items_once(void)
+{
+	log_buf_t log = { .lines = 0 };
+	lain_log_t sink = { log_collect, &log };
+	lainlet_ctx_t ctx = { .ttl = 30, .log = &sink, .log_max = 10 };
+	cluster_guard_t guard = { .percent = 0 };
+	cluster_t c;
+	cluster_init(&c, &ctx, &guard);
+	static const char doc[] =
+		"{\"a.web.web\": {\"PodInfos\": [{\"InstanceNo\": 1, \"ContainerInfos\": "
+		"[{\"ContainerIp\": \"10.0.0.1\"}]}, {\"InstanceNo\": 2, \"ContainerInfos\": "
+		"[{\"ContainerIp\": \"10.0.0.2\\u0000x\"}]}]}}";
+	ok(cluster_apply(&c, CLUSTER_COREINFO, doc, sizeof(doc) - 1, 0) == KNOT_EOK &&
+	   log.lines == 1 && strstr(log.text, "instance 2 (bad ContainerIp '10.0.0.2?x')"),
+	   "a NUL in an address is a bad item, logged once");
+	log.text[0] = '\0';
+	log.lines = 0;
+	ok(cluster_apply(&c, CLUSTER_COREINFO, doc, sizeof(doc) - 1, 1) == KNOT_EEXIST &&
+	   log.lines == 0, "the same document again: nothing logged (%u lines)", log.lines);
+	ok(cluster_apply(&c, CLUSTER_DOMAIN, "{\"domain\": 5}", 13, 2) == KNOT_EMALF &&
+	   log.lines == 1 && strstr(log.text, "domain: document refused (no string 'domain'"),
+	   "a config key that is no string: one log line (%u)", log.lines);
+	cluster_clear(&c);
+}
+
 /*! \brief A coreinfo document of n instances of one proc. */
 static char *instances(int n)
 {
@@ -356,6 +382,7 @@ int main(int argc, char **argv)
 	test_fixture_cluster();
 	test_pieces();
 	test_bad_items();
+	test_bad_items_once();
 	test_guard();
 	return done_testing();
 }

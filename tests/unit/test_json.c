@@ -20,6 +20,7 @@
 
 #include "json.h"
 #include "tap.h"
+#include "utf8_check.h"
 
 /*! \brief A string literal as (bytes, length), without its NUL. */
 #define LIT(s) (s), (sizeof(s) - 1)
@@ -84,32 +85,6 @@ typedef struct {
 	size_t max_string;
 	bool bad;          /*!< A token broke an invariant. */
 } rec_t;
-
-/*! \brief Valid UTF-8 (an independent, naive check). */
-static bool utf8_valid(const uint8_t *s, size_t len)
-{
-	for (size_t i = 0; i < len; ) {
-		uint32_t cp = s[i];
-		size_t n = (cp < 0x80) ? 1 : (cp >> 5 == 6) ? 2 : (cp >> 4 == 14) ? 3 :
-		           (cp >> 3 == 30) ? 4 : 0;
-		if (n == 0 || n > len - i) {
-			return false;
-		}
-		cp = (n == 1) ? cp : cp & (0x7f >> n);
-		for (size_t k = 1; k < n; k++) {
-			if (s[i + k] >> 6 != 2) {
-				return false;
-			}
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
-		if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-			return false;
-		}
-		i += n;
-	}
-	return true;
-}
 
 /*! \brief Records a token (json_token_f). */
 static int rec_token(void *arg, json_token_t token, const char *text, size_t len)

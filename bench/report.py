@@ -113,7 +113,7 @@ plot '%s' using 1:2 with linespoints lw 2 pt 7 title "end to end p50", \\
      '' using 1:3 with linespoints lw 2 pt 5 title "end to end p99", \\
      '' using 1:4 with linespoints pt 6 title "module read (streaming reader) p50", \\
      '' using 1:5 with linespoints pt 4 title "table build p50", \\
-     '' using 1:6 with linespoints dt 2 lw 2 pt 1 title "bare jansson parse (floor)", \\
+     '' using 1:6 with linespoints dt 2 lw 2 pt 1 title "bare jansson parse (the reference)", \\
      '' using 1:7 with linespoints dt 3 pt 2 title "bare simdjson DOM parse"
 ''' % (png, dat)
     if subprocess.run([gp], input=script.encode(), stderr=subprocess.PIPE,

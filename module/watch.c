@@ -391,8 +391,8 @@ static void publish(struct watch *w)
 		         (unsigned long long)(start / 1000 - w->started));
 		w->synced_once = true;
 	}
-	lain_log(&w->conf.log, LOG_INFO, "documents kept for rebuilds: %zu kB of records",
-	         cluster_bytes(&w->cluster) / 1024);
+	lain_log(&w->conf.log, LOG_INFO, "documents kept for rebuilds: %zu kB "
+	         "(procs, instances, records)", cluster_bytes(&w->cluster) / 1024);
 	w->conf.publish(w->conf.arg, table, &stats, us);
 	count(w, -1, WATCH_PUBLISHES);
 	w->snapshot_due = w->snapshot != NULL;

@@ -63,7 +63,7 @@ def plots(res, outdir, workdir):
     # QPS
     dat = os.path.join(workdir, 'qps.dat')
     with open(dat, 'w') as f:
-        f.write('size module zonefile tinydns\n')
+        f.write('# size module zonefile tinydns\n')
         for s in sizes:
             sm = res['m1'][s]['summary']
             f.write('%s %s\n' % (s, ' '.join(str(sm.get(k, {}).get('qps') or 0)

@@ -33,6 +33,8 @@ import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'tests', 'integration'))
+from harness import free_port  # noqa: E402 (the tests' helper: a TCP+UDP free port)
 TOP = os.path.dirname(HERE)
 LIBC = ctypes.CDLL('libc.so.6', use_errno=True)
 PR_SET_PDEATHSIG = 1
@@ -147,24 +149,6 @@ def wait_until(fn, timeout, interval=0.05):
         if time.monotonic() >= deadline:
             return v
         time.sleep(interval)
-
-
-def free_port():
-    for _ in range(50):
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            t.bind(('127.0.0.1', 0))
-            port = t.getsockname()[1]
-            try:
-                u.bind(('127.0.0.1', port))
-            except OSError:
-                continue
-            return port
-        finally:
-            t.close()
-            u.close()
-    raise RuntimeError('no free port')
 
 
 # ---------------------------------------------------------------------------

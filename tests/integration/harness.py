@@ -904,7 +904,9 @@ def build_query(name, rtype='A', qid=None, rd=False, flags=0, qclass=1, edns=Non
     return pkt
 
 
-def _read_name(msg, off):
+def read_labels(msg, off):
+    """The labels (bytes) of the name at off, following compression pointers, and the
+    offset after the name where it is written."""
     labels = []
     jumped = False
     end = None
@@ -931,8 +933,12 @@ def _read_name(msg, off):
             break
         labels.append(msg[off:off + n])
         off += n
-    name = '.'.join(_label_text(l) for l in labels) + '.'
-    return name, (end if jumped else off)
+    return labels, (end if jumped else off)
+
+
+def _read_name(msg, off):
+    labels, end = read_labels(msg, off)
+    return '.'.join(_label_text(l) for l in labels) + '.', end
 
 
 def _label_text(raw):

@@ -48,7 +48,7 @@ import tempfile
 import time
 
 import harness
-from harness import Knotd
+from harness import Knotd, read_labels
 import tinydns_gen
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -209,22 +209,9 @@ def parse_tinydns_get(out):
 # mod-lain's answers, parsed into the same form
 
 def read_name(msg, off):
-    out, jumped, end, hops = b'', False, None, 0
-    while True:
-        n = msg[off]
-        if n & 0xc0 == 0xc0:
-            if not jumped:
-                end = off + 2
-            off = ((n & 0x3f) << 8) | msg[off + 1]
-            jumped = True
-            hops += 1
-            if hops > 64:
-                raise ValueError('pointer loop')
-            continue
-        out += msg[off:off + 1 + n]
-        off += 1 + n
-        if n == 0:
-            return out, (end if jumped else off)
+    """The name at off in wire format (uncompressed), and the offset after it."""
+    labels, end = read_labels(msg, off)
+    return b''.join(bytes([len(l)]) + l for l in labels) + b'\0', end
 
 
 def rdata_text(msg, tnum, off, rdlen):

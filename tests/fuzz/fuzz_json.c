@@ -32,17 +32,11 @@
 #define JSON_NULL JSONP_NULL
 #include "json.h"
 #include "../unit/utf8_check.h"
+#include "fuzz.h"
 #undef JSON_STRING
 #undef JSON_TRUE
 #undef JSON_FALSE
 #undef JSON_NULL
-
-#define CHECK(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-		abort(); \
-	} \
-} while (0)
 
 /*! \brief Tokens seen, as a hash. */
 typedef struct {
@@ -56,17 +50,6 @@ typedef struct {
 	uint64_t objects;    /*!< Bit i set: open container i is an object. */
 	bool key_next;       /*!< A key or the object's end comes next. */
 } rec_t;
-
-static uint64_t fnv(uint64_t h, const void *data, size_t len)
-{
-	const uint8_t *s = data;
-	for (size_t i = 0; i < len; i++) {
-		h = (h ^ s[i]) * 0x100000001b3ULL;
-	}
-	return h;
-}
-
-#define FNV_START 0xcbf29ce484222325ULL
 
 /*! \brief Hashes a value as both recorders do: a kind byte, then its bytes. */
 static uint64_t value_hash(uint64_t h, char kind, const void *data, size_t len)

@@ -18,6 +18,7 @@
 
 #include <libknot/libknot.h>
 
+#include "fuzz.h"
 #include "sse.h"
 
 /*! \brief The caps the mode byte picks from. */
@@ -25,15 +26,6 @@ static const size_t caps[] = { 0, 8, 300, SIZE_MAX };
 
 /*! \brief Data bytes (of the whole stream) at which on_data fails, 0 never. */
 static const size_t data_fails[] = { 0, 1, 9, 200 };
-
-#define CHECK(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-		abort(); \
-	} \
-} while (0)
-
-#define FNV_START 0xcbf29ce484222325ULL
 
 /*! \brief Events and data seen, serialised. */
 typedef struct {
@@ -67,9 +59,7 @@ static int rec_data(const char *bytes, size_t len, void *arg)
 
 	CHECK(!r->no_data && len > 0);
 	CHECK(r->ev_sent + len <= r->max_data);
-	for (size_t i = 0; i < len; i++) {
-		r->ev_hash = (r->ev_hash ^ (uint8_t)bytes[i]) * 0x100000001b3ULL;
-	}
+	r->ev_hash = fnv(r->ev_hash, bytes, len);
 	r->ev_sent += len;
 	size_t before = r->data_total;
 	r->data_total += len;

@@ -15,16 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "tinydata.h"
 
 /*! \brief Stops the run with a message. */
-#define CHECK(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-		abort(); \
-	} \
-} while (0)
-
 /*! \brief Whether a name is valid wire format, uncompressed, exactly len bytes. */
 static bool name_is(const uint8_t *name, size_t len)
 {

@@ -33,7 +33,7 @@ struct table {
 	table_node_t *nodes;     /*!< Nodes; ancestors of every owner included. */
 	uint32_t node_count;     /*!< Nodes in use. */
 	size_t node_cap;         /*!< Nodes allocated. */
-	uint32_t *slots;         /*!< Open-addressing index: node index + 1, 0 = empty. */
+	uint32_t *slots;         /*!< Open-addressing index of the nodes (see SLOT_BITS). */
 	uint32_t slot_mask;      /*!< Slots - 1 (a power of two). */
 	uint8_t *names;          /*!< Owner names, one after another. */
 	size_t names_len;        /*!< Bytes of names in use. */
@@ -213,10 +213,10 @@ static void soa_set_serial(knot_rdata_t *rd, uint32_t serial)
 /*! \brief What the build knows of one node. */
 typedef struct {
 	uint32_t count;      /*!< Its records. */
-	uint32_t bytes;      /*!< Bytes of their rdata (knot_rdata_t). */
+	uint32_t bytes;      /*!< Bytes of their rdata (knot_rdata_t); for a mixed node
+	                          in pass 2, the bytes not placed yet. */
 	uint32_t first;      /*!< Mixed node: its first record in build_t.recs. */
 	uint32_t placed;     /*!< Pass 2: records placed (mixed), bytes written (others). */
-	                     /*   (bytes, mixed node in pass 2: its room not yet placed) */
 	uint16_t type;       /*!< Type of its first record. */
 	uint16_t view;       /*!< View of its first record. */
 	uint8_t kind;        /*!< Kind of its first record. */
@@ -248,10 +248,28 @@ typedef struct {
 	uint32_t seq;          /*!< Records seen in this pass. */
 } build_t;
 
-/*! \brief Index of a view in t->views; adds it when add is set, else < 0 if absent. */
+/*! \brief Puts view v of views into an index of mask + 1 slots. */
+static void view_put(uint32_t *slots, uint32_t mask, const rr_view_t *views, uint32_t v)
+{
+	uint32_t i = hash_bytes((const uint8_t *)&views[v], sizeof(*views)) & mask;
+	while (slots[i] != 0) {
+		i = (i + 1) & mask;
+	}
+	slots[i] = v + 1;
+}
+
+/*!
+ * \brief Index of a view in t->views; adds it when add is set, else < 0 if absent.
+ *
+ * The first view added is everyone's (build() adds it first): nearly every
+ * record has it, and it is found without hashing.
+ */
 static int32_t view_index(build_t *b, const rr_view_t *view, bool add)
 {
 	table_t *t = b->t;
+	if (t->view_count > 0 && rr_view_is_all(view)) {
+		return 0;
+	}
 	rr_view_t key;
 	memset(&key, 0, sizeof(key)); // padding too: views are compared as bytes
 	key.tai = view->tai;
@@ -274,25 +292,21 @@ static int32_t view_index(build_t *b, const rr_view_t *view, bool add)
 	             sizeof(*t->views)) != KNOT_EOK) {
 		return KNOT_ENOMEM;
 	}
-	t->views[t->view_count] = key;
-	b->view_slots[i] = ++t->view_count;
+	t->views[t->view_count++] = key;
 	if (t->view_count * 2 > b->view_mask) { // keep the index at most half full
 		uint32_t mask = b->view_mask * 2 + 1;
 		uint32_t *slots = mem_alloc(((size_t)mask + 1) * sizeof(*slots));
 		if (slots == NULL) {
 			return KNOT_ENOMEM;
 		}
-		for (uint32_t v = 0; v < t->view_count; v++) {
-			uint32_t j = hash_bytes((const uint8_t *)&t->views[v], sizeof(key)) & mask;
-			while (slots[j] != 0) {
-				j = (j + 1) & mask;
-			}
-			slots[j] = v + 1;
-		}
 		mem_free(b->view_slots);
 		b->view_slots = slots;
 		b->view_mask = mask;
+		for (uint32_t v = 0; v + 1 < t->view_count; v++) {
+			view_put(b->view_slots, b->view_mask, t->views, v);
+		}
 	}
+	view_put(b->view_slots, b->view_mask, t->views, t->view_count - 1);
 	return t->view_count - 1;
 }
 

@@ -503,6 +503,13 @@ static int container_field(lainlet_reader_t *r, json_token_t tok, unsigned depth
  * "ContainerInfos": [ { "ContainerIp": "...", "Expose": port, ... } ] } ] } }
  */
 
+/*! \brief A pod group whose key or value is not of the documented shape. */
+static void bad_group(lainlet_reader_t *r)
+{
+	bad_item(&r->bad, "'%.100s' (not <app>.<proctype>.<procname> with PodInfos)",
+	         r->keys[1]);
+}
+
 /*!
  * \brief Adds the proc of the group whose key is keys[1].
  * \param valid  Set when the key makes names (else the group is a bad item).
@@ -516,8 +523,7 @@ static int group_begin(lainlet_reader_t *r, bool *valid)
 	const char *proc = strrchr(key, '.');
 	const char *type_dot = proc != NULL ? memrchr(key, '.', proc - key) : NULL;
 	if (r->key_cut[1] || type_dot == NULL || type_dot == key) {
-		bad_item(&r->bad, "'%.100s' (not <app>.<proctype>.<procname> with PodInfos)",
-		         key);
+		bad_group(r);
 		return KNOT_EOK;
 	}
 	size_t app_len = type_dot - key;
@@ -525,8 +531,7 @@ static int group_begin(lainlet_reader_t *r, bool *valid)
 	char srv[KNOT_DNAME_MAXLABELLEN + 16];
 	snprintf(srv, sizeof(srv), "_%s._tcp", proc + 1);
 	int len = app_name(app, NULL, key, app_len);
-	if (len < 0 || strlen(proc + 1) > KNOT_DNAME_MAXLABELLEN ||
-	    app_name(name, proc + 1, key, app_len) < 0 ||
+	if (len < 0 || app_name(name, proc + 1, key, app_len) < 0 ||
 	    app_name(srv_name, srv, key, app_len) < 0) {
 		bad_item(&r->bad, "'%.100s' (not a hostname)", key);
 		return KNOT_EOK;
@@ -552,8 +557,7 @@ static void group_end(lainlet_reader_t *r)
 	if (r->pods_ok) {
 		return;
 	}
-	bad_item(&r->bad, "'%.100s' (not <app>.<proctype>.<procname> with PodInfos)",
-	         r->keys[1]);
+	bad_group(r);
 	r->data.procs.count--;
 	r->data.procs.names_len = r->group_names;
 }

@@ -228,7 +228,8 @@ def outlives_module(tap, res):
                'lookups answered after the module is gone: their threads ended (%d -> %s '
                'threads), knotd alive' % (tasks, proc_tasks(pid) if kd.alive() else '-'),
                diag=kd.tail())
-        tap.ok(kd.stop() == 0, 'knotd exits cleanly')
+        rc = kd.stop()
+        tap.ok(rc == 0, 'knotd exits cleanly (%s)' % rc)
 
 
 def main(tap):

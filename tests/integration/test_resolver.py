@@ -4,10 +4,11 @@
 knotd runs in its own mount namespace (unshare -m) where /etc/resolv.conf names a UDP
 socket of this test that reads every query and answers none (timeout:30 attempts:5, so
 a lookup hangs for minutes), /etc/hosts holds only localhost and the machine's own name
-(knotd looks that up at start) and /etc/nsswitch.conf asks nothing but files and DNS. With the first lainlet URL on such a name:
+(knotd looks that up at start) and /etc/nsswitch.conf asks nothing but files and DNS.
+With the first lainlet URL on such a name:
 - knotc reload and knotc stop: the module's watcher stops in < 1 s (its own log line);
 - failover to a second lainlet on 127.0.0.1 within the connect timeout (3 s) + 1 s, and
-  every failback to the hung name is back on the second within the same bound;
+  a failback to the hung name is back on the second within the same bound;
 - the lookup thread libcurl leaves behind outlives the module: after a reload that drops
   mod-lain, the lookup is answered and knotd stays up (libcurl kept mapped).
 
@@ -174,7 +175,7 @@ def stop_and_reload(tap, res):
 
 def failover(tap, res):
     """The hung name first, a working lainlet second: over to it within the connect
-    timeout + 1 s, at start and at every failback."""
+    timeout + 1 s, at start and after a failback."""
     bound = CONNECT_TIMEOUT + 1
     with Lainlet() as ll, Knotd(lainlets=[hung_url(), ll.url], heartbeat=1,
                                 wrapper=res.wrapper,

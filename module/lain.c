@@ -3,6 +3,7 @@
  * \brief mod-lain: knotd glue. Schema, conf_check, load/unload, the query hook
  *        and counters. The only file that knows knotd's module API.
  */
+#include <dlfcn.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -610,8 +611,40 @@ static void lain_free(lain_ctx_t *ctx)
 	free(ctx);
 }
 
+/*!
+ * \brief Keeps libcurl mapped until knotd exits.
+ *
+ * A transfer stopped while its name lookup hangs leaves libcurl's resolver thread
+ * behind (CURLOPT_QUICK_EXIT in watch.c); when the lookup returns, that thread runs
+ * libcurl's code to clean up. knotd does not link libcurl, so without this the
+ * dlclose() of mod-lain.so (a reload that drops the module, knotd's exit) would unmap
+ * libcurl under that thread.
+ *
+ * \return KNOT_EOK, KNOT_ERROR if libcurl was not found among the loaded objects.
+ */
+static int curl_keep_mapped(void)
+{
+	Dl_info info;
+	if (dladdr((void *)curl_easy_init, &info) == 0 || info.dli_fname == NULL) {
+		return KNOT_ERROR;
+	}
+	// already loaded (NOLOAD): only marks it never to be unloaded
+	void *lib = dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+	if (lib == NULL) {
+		return KNOT_ERROR;
+	}
+	dlclose(lib);
+	return KNOT_EOK;
+}
+
 int lain_load(knotd_mod_t *mod)
 {
+	if (curl_keep_mapped() != KNOT_EOK) {
+		const char *why = dlerror();
+		knotd_mod_log(mod, LOG_ERR, "failed to keep libcurl loaded (%s)",
+		              why != NULL ? why : "not found");
+		return KNOT_ERROR;
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		knotd_mod_log(mod, LOG_ERR, "failed to initialise libcurl");
 		return KNOT_ERROR;

@@ -32,6 +32,8 @@
 #define FILE_CHECK_MS 1000
 /*! \brief Longest wait in one poll, so stop and deadlines are seen. */
 #define POLL_MAX_MS 200
+/*! \brief Longest connection set-up, name lookup included. */
+#define CONNECT_TIMEOUT_MS 3000L
 
 /*! \brief One watched document. */
 typedef struct {
@@ -249,7 +251,13 @@ static int stream_open(stream_t *s)
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+	// bounds the name lookup too (curl: "Resolving timed out after 3000 milliseconds")
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	// a transfer ended while its name lookup hangs (timeout, failback, stop, reload)
+	// forgets libcurl's resolver thread instead of joining it: the thread ends on
+	// its own when the lookup does (resolv.conf's timeouts bound it). lain.c keeps
+	// libcurl mapped for it.
+	curl_easy_setopt(easy, CURLOPT_QUICK_EXIT, 1L);
 	curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, s);

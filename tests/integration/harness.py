@@ -585,9 +585,10 @@ class Knotd:
 
     def __init__(self, module_so=MOD_LAIN_SO, lainlets=(), extra_mod_conf='', port=None,
                  listen='127.0.0.1', heartbeat=1, extra_conf='', mod_id='default',
-                 udp_workers=2, tcp_workers=1, start_timeout=10.0):
+                 udp_workers=2, tcp_workers=1, start_timeout=10.0, wrapper=()):
         check_loopback(listen)
         self.module_so = module_so
+        self.wrapper = list(wrapper)    # argv that sets up and execs knotd (a namespace)
         self.lainlets = list(lainlets)
         self.extra_mod_conf = extra_mod_conf
         self.port = port
@@ -672,7 +673,8 @@ class Knotd:
         self.outfile = os.path.join(self.tmp, 'knotd.out')
         # MOD_LAIN_KNOTD_WRAPPER runs knotd under a tool (valgrind ...);
         # MOD_LAIN_KNOTD_PRELOAD is LD_PRELOAD for knotd alone (an ASan runtime).
-        cmd = WRAPPER + [KNOTD, '-c', self.conf]
+        # self.wrapper comes first and must exec, so the PID stays knotd's.
+        cmd = self.wrapper + WRAPPER + [KNOTD, '-c', self.conf]
         env = dict(os.environ)
         if PRELOAD:
             env['LD_PRELOAD'] = PRELOAD

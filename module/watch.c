@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 #include <urcu.h>
 
+#include "file.h"
 #include "snapshot.h"
 #include "sse.h"
 #include "watch.h"
@@ -411,7 +412,7 @@ static void write_snapshot(struct watch *w, bool now)
 	                         w->serial, &records);
 	if (ret != KNOT_EOK) {
 		lain_log(&w->conf.log, LOG_ERR, "snapshot %s not written (%s)", w->snapshot,
-		         knot_strerror(ret));
+		         file_strerror(ret));
 	} else {
 		lain_log(&w->conf.log, LOG_DEBUG, "snapshot %s written (%zu records)",
 		         w->snapshot, records);
@@ -429,29 +430,17 @@ static bool same_file(const struct stat *a, const struct stat *b)
 /*! \brief Reads a whole file; the stat after the read must match the one before. */
 static int read_stable(const char *path, struct stat *st, char **text, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
-		return knot_map_errno();
+	int ret = file_read(path, text, len, st);
+	if (ret != KNOT_EOK) {
+		return ret;
 	}
 	struct stat after;
-	int ret = fstat(fileno(f), st) == 0 ? KNOT_EOK : knot_map_errno();
-	*text = ret == KNOT_EOK ? malloc(st->st_size + 1) : NULL;
-	if (ret == KNOT_EOK && *text == NULL) {
-		ret = KNOT_ENOMEM;
-	}
-	if (ret == KNOT_EOK) {
-		*len = fread(*text, 1, st->st_size, f);
-		if (*len != (size_t)st->st_size || stat(path, &after) != 0 ||
-		    !same_file(st, &after)) {
-			ret = KNOT_EAGAIN; // written to while read: read it again later
-		}
-	}
-	fclose(f);
-	if (ret != KNOT_EOK) {
+	if (*len != (size_t)st->st_size || stat(path, &after) != 0 || !same_file(st, &after)) {
 		free(*text);
 		*text = NULL;
+		return KNOT_EAGAIN; // written to while read: read it again later
 	}
-	return ret;
+	return KNOT_EOK;
 }
 
 /*! \brief Reads the data file again when it changed (never half: see read_stable). */
@@ -477,7 +466,7 @@ static void check_file(struct watch *w)
 	if (ret != KNOT_EOK) {
 		if (ret != w->file_error) {
 			lain_log(&w->conf.log, LOG_ERR, "data file %s not read (%s), previous "
-			         "records kept", w->data_file, knot_strerror(ret));
+			         "records kept", w->data_file, file_strerror(ret));
 		}
 		w->file_error = ret;
 		return;

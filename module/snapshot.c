@@ -3,7 +3,8 @@
  * \brief Last-known-good snapshots of the records.
  *
  * Format, all integers big-endian:
- *   "MODLAIN\0" magic, u32 version, u32 serial, u32 records, u32 locations,
+ *   "MODLAIN\0" magic, u32 version, u32 serial (what a restart starts from: the
+ *   table's, or more, see watch.c), u32 records, u32 locations,
  *   u64 payload length, u64 FNV-1a of the file without this field, then the payload:
  *   u16 length and the bytes of the cluster's name, then
  *   per record: u16 type, u32 ttl, u8 kind, u8 flags, u64 tai, u32 node,

@@ -27,6 +27,8 @@
  * \param cluster  What the records are of (the first lainlet URL or the data
  *                 file), told when a snapshot is read by another configuration.
  *
+ * \param serial   Stored for the table a restart starts with: its SOA serial.
+ *
  * \param records  Set to the records written.
  *
  * \return KNOT_EOK, FILE_ENOTREG (path is no regular file: not replaced) or
@@ -44,7 +46,8 @@ int snapshot_write(const char *path, const char *cluster, rr_emit_f emit, const 
  * \param other   Set when it was written for another cluster name (it is read all
  *                the same: the same cluster may be reached by another URL).
  * \param out     Filled on success (initialised by the call).
- * \param serial  Serial of the table the snapshot was written from.
+ * \param serial  The serial written (the table's serial when it was written, or
+ *                more: see watch.c).
  * \param mtime   Modification time of the file (unix seconds).
  * \param why     Reason on failure.
  * \param why_len Its size.

@@ -3,7 +3,8 @@
  * \brief Last-known-good snapshots of the records.
  *
  * Format, all integers big-endian:
- *   "MODLAIN\0" magic, u32 version, u32 serial, u32 records, u32 locations,
+ *   "MODLAIN\0" magic, u32 version, u32 serial (what a restart starts from: the
+ *   table's, or more, see watch.c), u32 records, u32 locations,
  *   u64 payload length, u64 FNV-1a of the file without this field, then the payload:
  *   u16 length and the bytes of the cluster's name, then
  *   per record: u16 type, u32 ttl, u8 kind, u8 flags, u64 tai, u32 node,
@@ -20,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "snapshot.h"
 
 #define MAGIC "MODLAIN"   /*!< 8 bytes with the NUL. */
@@ -56,8 +58,11 @@ static int write_all(int fd, const uint8_t *data, size_t len)
 		if (n < 0 && errno == EINTR) {
 			continue;
 		}
-		if (n <= 0) {
-			return knot_map_errno();
+		if (n < 0) {
+			return file_errno();
+		}
+		if (n == 0) {
+			return KNOT_ESPACE; // no error told, nothing written: give up
 		}
 		data += n;
 		len -= n;
@@ -248,11 +253,29 @@ static int write_file(out_t *o, const char *cluster, rr_emit_f emit, const void 
 	if (ret == KNOT_EOK && o->ret == KNOT_EOK) {
 		uint8_t sum[8];
 		knot_wire_write_u64(sum, o->hash);
-		if (pwrite(o->fd, sum, 8, HEADER_LEN - 8) != 8) {
-			o->ret = knot_map_errno();
+		ssize_t n = pwrite(o->fd, sum, 8, HEADER_LEN - 8);
+		if (n != 8) {
+			o->ret = n < 0 ? file_errno() : KNOT_ESPACE;
 		}
 	}
 	return ret != KNOT_EOK ? ret : o->ret;
+}
+
+/*!
+ * \brief Creates the temporary file, never through a link nor into a file that
+ *        exists: whatever has its name (a stale one after a crash, a planted
+ *        link) is removed first. unlink() removes a link, not what it points to.
+ *
+ * \return The descriptor, or a negative error code.
+ */
+static int tmp_create(const char *tmp)
+{
+	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	int fd = open(tmp, flags, 0640);
+	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0) {
+		fd = open(tmp, flags, 0640); // one retry: a name planted again is refused
+	}
+	return fd >= 0 ? fd : file_errno();
 }
 
 int snapshot_write(const char *path, const char *cluster, rr_emit_f emit, const void *src,
@@ -263,26 +286,30 @@ int snapshot_write(const char *path, const char *cluster, rr_emit_f emit, const 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
 		return KNOT_ERANGE;
 	}
+	// What the rename would replace must be what a read accepts: a regular file.
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		return FILE_ENOTREG;
+	}
 	out_t *o = calloc(1, sizeof(*o));
 	if (o == NULL) {
 		return KNOT_ENOMEM;
 	}
 	o->hash = FNV_START;
-	o->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	int ret = o->fd < 0 ? knot_map_errno() : write_file(o, cluster, emit, src, serial,
-	                                                        records);
+	o->fd = tmp_create(tmp);
+	int ret = o->fd < 0 ? o->fd : write_file(o, cluster, emit, src, serial, records);
 	if (ret == KNOT_EOK && fsync(o->fd) != 0) {
-		ret = knot_map_errno();
+		ret = file_errno();
 	}
 	if (o->fd >= 0 && close(o->fd) != 0 && ret == KNOT_EOK) {
-		ret = knot_map_errno();
+		ret = file_errno();
 	}
 	if (ret == KNOT_EOK && rename(tmp, path) != 0) {
-		ret = knot_map_errno();
+		ret = file_errno();
 	}
-	if (ret != KNOT_EOK) {
+	if (ret != KNOT_EOK && o->fd >= 0) {
 		unlink(tmp);
-	} else {
+	} else if (ret == KNOT_EOK) {
 		sync_dir(path);
 	}
 	free(o);
@@ -342,41 +369,6 @@ static bool read_record(cursor_t *c, rr_list_t *out, bool *nomem)
 	return true;
 }
 
-/*! \brief Reads the whole file into memory. */
-static int read_file(const char *path, uint8_t **data, size_t *len, int64_t *mtime)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		return errno == ENOENT ? KNOT_ENOENT : knot_map_errno();
-	}
-	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return KNOT_EMALF;
-	}
-	*mtime = st.st_mtime;
-	*len = st.st_size;
-	*data = malloc(*len + 1);
-	if (*data == NULL) {
-		close(fd);
-		return KNOT_ENOMEM;
-	}
-	size_t got = 0;
-	while (got < *len) {
-		ssize_t n = read(fd, *data + got, *len - got);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n <= 0) {
-			break;
-		}
-		got += n;
-	}
-	close(fd);
-	*len = got;
-	return KNOT_EOK;
-}
-
 /*! \brief Skips the cluster's name; other = it is not this one. False if malformed. */
 static bool take_cluster(cursor_t *c, const char *cluster, bool *other)
 {
@@ -397,13 +389,16 @@ int snapshot_read(const char *path, const char *cluster, bool *other, rr_list_t 
                   uint32_t *serial, int64_t *mtime, char *why, size_t why_len)
 {
 	rr_list_init(out);
-	uint8_t *data = NULL;
+	char *text = NULL;
 	size_t len = 0;
-	int ret = read_file(path, &data, &len, mtime);
+	struct stat st;
+	int ret = file_read(path, &text, &len, &st);
 	if (ret != KNOT_EOK) {
-		snprintf(why, why_len, "%s", knot_strerror(ret));
+		snprintf(why, why_len, "%s", file_strerror(ret));
 		return ret;
 	}
+	*mtime = st.st_mtime;
+	const uint8_t *data = (const uint8_t *)text;
 	const char *bad = NULL;
 	if (len < HEADER_LEN || memcmp(data, MAGIC, 8) != 0) {
 		bad = "not a mod-lain snapshot";
@@ -439,7 +434,7 @@ int snapshot_read(const char *path, const char *cluster, bool *other, rr_list_t 
 	if (bad == NULL) {
 		*serial = knot_wire_read_u32(data + 12);
 	}
-	free(data);
+	free(text);
 	if (bad != NULL) {
 		snprintf(why, why_len, "%s", bad);
 		rr_list_clear(out);

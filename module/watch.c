@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 #include <urcu.h>
 
+#include "file.h"
 #include "snapshot.h"
 #include "sse.h"
 #include "watch.h"
@@ -30,6 +31,11 @@
 #define TRIM_MIN_DOCUMENT (1024 * 1024)
 /*! \brief How often the data file is looked at. */
 #define FILE_CHECK_MS 1000
+/*!
+ * \brief Serials a snapshot covers ahead of its table's while the serials run
+ *        ahead of the clock (see serial_store).
+ */
+#define SERIAL_RESERVE 64
 /*! \brief Longest wait in one poll, so stop and deadlines are seen. */
 #define POLL_MAX_MS 200
 /*! \brief Longest connection set-up, name lookup included. */
@@ -79,6 +85,7 @@ struct watch {
 	bool trim;                /*!< A large document was read: return memory. */
 	bool synced_once;         /*!< The first complete sync was logged. */
 	uint32_t serial;          /*!< Last serial published. */
+	uint32_t serial_stored;   /*!< Serial in the last snapshot written (or loaded). */
 	uint64_t started;         /*!< When the thread started (ms). */
 	stream_t streams[CLUSTER_SOURCES]; /*!< One per document. */
 };
@@ -375,6 +382,25 @@ static uint64_t tend_streams(struct watch *w)
 	return next;
 }
 
+/*!
+ * \brief The serial a snapshot stores, so that a restart from it (snapshot_load
+ *        starts there, the next publish above) never serves a serial again.
+ *
+ * A serial is max(now, last + 1): a burst of updates runs it ahead of the clock.
+ * Up to the clock, a restart is above it by the clock alone. Ahead of it, the
+ * snapshot covers the serials to come: a snapshot written while ahead stores
+ * SERIAL_RESERVE more than its table's, and publish() writes one before a
+ * serial ahead of the clock reaches what the last one stored. At stop, no
+ * serial comes after the table's own.
+ */
+static uint32_t serial_store(const struct watch *w, bool stop)
+{
+	uint32_t now = time(NULL);
+	return stop || w->serial <= now ? w->serial : w->serial + SERIAL_RESERVE;
+}
+
+static void write_snapshot(struct watch *w, bool now, bool stop);
+
 /*! \brief Builds and hands over a table when the data changed and is complete. */
 static void publish(struct watch *w)
 {
@@ -401,13 +427,18 @@ static void publish(struct watch *w)
 	}
 	lain_log(&w->conf.log, LOG_INFO, "documents kept for rebuilds: %zu kB "
 	         "(procs, instances, records)", cluster_bytes(&w->cluster) / 1024);
+	w->snapshot_due = w->snapshot != NULL;
+	// Ahead of the clock and not covered by the last snapshot: written first.
+	write_snapshot(w, w->serial > serial && w->serial >= w->serial_stored, false);
 	w->conf.publish(w->conf.arg, table, &stats, us);
 	count(w, -1, WATCH_PUBLISHES);
-	w->snapshot_due = w->snapshot != NULL;
 }
 
-/*! \brief Writes the last-known-good snapshot, at most every snapshot_ms. */
-static void write_snapshot(struct watch *w, bool now)
+/*!
+ * \brief Writes the last-known-good snapshot, at most every snapshot_ms unless
+ *        now; stop: the last one, no publish after it.
+ */
+static void write_snapshot(struct watch *w, bool now, bool stop)
 {
 	if (!w->snapshot_due || (!now && now_ms() < w->snapshot_next)) {
 		return;
@@ -415,14 +446,18 @@ static void write_snapshot(struct watch *w, bool now)
 	w->snapshot_due = false;
 	w->snapshot_next = now_ms() + w->conf.snapshot_ms;
 	size_t records;
+	uint32_t serial = serial_store(w, stop);
 	int ret = snapshot_write(w->snapshot, w->cluster_name, cluster_emit, &w->cluster,
-	                         w->serial, &records);
+	                         serial, &records);
+	// Also when it failed: the next attempt comes with the same cadence, not at
+	// every publish (the serials are then as good as without a snapshot).
+	w->serial_stored = serial;
 	if (ret != KNOT_EOK) {
 		lain_log(&w->conf.log, LOG_ERR, "snapshot %s not written (%s)", w->snapshot,
-		         knot_strerror(ret));
+		         file_strerror(ret));
 	} else {
-		lain_log(&w->conf.log, LOG_DEBUG, "snapshot %s written (%zu records)",
-		         w->snapshot, records);
+		lain_log(&w->conf.log, LOG_DEBUG, "snapshot %s written (%zu records, serial %u)",
+		         w->snapshot, records, serial);
 	}
 }
 
@@ -437,29 +472,17 @@ static bool same_file(const struct stat *a, const struct stat *b)
 /*! \brief Reads a whole file; the stat after the read must match the one before. */
 static int read_stable(const char *path, struct stat *st, char **text, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
-		return knot_map_errno();
+	int ret = file_read(path, text, len, st);
+	if (ret != KNOT_EOK) {
+		return ret;
 	}
 	struct stat after;
-	int ret = fstat(fileno(f), st) == 0 ? KNOT_EOK : knot_map_errno();
-	*text = ret == KNOT_EOK ? malloc(st->st_size + 1) : NULL;
-	if (ret == KNOT_EOK && *text == NULL) {
-		ret = KNOT_ENOMEM;
-	}
-	if (ret == KNOT_EOK) {
-		*len = fread(*text, 1, st->st_size, f);
-		if (*len != (size_t)st->st_size || stat(path, &after) != 0 ||
-		    !same_file(st, &after)) {
-			ret = KNOT_EAGAIN; // written to while read: read it again later
-		}
-	}
-	fclose(f);
-	if (ret != KNOT_EOK) {
+	if (*len != (size_t)st->st_size || stat(path, &after) != 0 || !same_file(st, &after)) {
 		free(*text);
 		*text = NULL;
+		return KNOT_EAGAIN; // written to while read: read it again later
 	}
-	return ret;
+	return KNOT_EOK;
 }
 
 /*! \brief Reads the data file again when it changed (never half: see read_stable). */
@@ -485,7 +508,7 @@ static void check_file(struct watch *w)
 	if (ret != KNOT_EOK) {
 		if (ret != w->file_error) {
 			lain_log(&w->conf.log, LOG_ERR, "data file %s not read (%s), previous "
-			         "records kept", w->data_file, knot_strerror(ret));
+			         "records kept", w->data_file, file_strerror(ret));
 		}
 		w->file_error = ret;
 		return;
@@ -543,7 +566,7 @@ static void *watch_main(void *arg)
 			malloc_trim(0);
 			w->trim = false;
 		}
-		write_snapshot(w, false);
+		write_snapshot(w, false, false);
 		track_sync(w);
 		if (atomic_load(&w->stop)) {
 			break;
@@ -559,7 +582,7 @@ static void *watch_main(void *arg)
 			s->easy = NULL;
 		}
 	}
-	write_snapshot(w, true);
+	write_snapshot(w, true, true);
 	rcu_unregister_thread();
 	return NULL;
 }
@@ -615,6 +638,7 @@ int watch_start(watch_t **out, const watch_conf_t *conf)
 	w->conf.cluster = NULL;
 	w->conf.data_file = NULL;
 	w->serial = conf->serial;
+	w->serial_stored = conf->serial;
 	cluster_init(&w->cluster, &conf->reader, &conf->guard);
 	w->cluster.want_lainlet = conf->url_count > 0;
 	w->cluster.want_file = conf->data_file != NULL;

@@ -3,7 +3,9 @@
 picked up when it changes, bad lines skipped, never half-read; next to lainlet too."""
 
 import os
+import re
 import tempfile
+import time
 
 import harness
 from harness import Knotd, Lainlet, query, wait_until
@@ -77,8 +79,38 @@ def main(tap):
         tap.ok(wait_until(lambda: a(kd, 'web-1.console.lain') == ['172.20.1.4'], 10),
                'lainlet names served')
         tap.ok(a(kd, 'www.example.org') == ['192.0.2.10'], 'and the data file\'s')
-    os.unlink(path)
-    os.rmdir(tmp)
+
+    fifo = os.path.join(tmp, 'fifo')
+    os.mkfifo(fifo)
+    kd = Knotd(lainlets=[], heartbeat=None, extra_mod_conf='data-file: %s' % fifo)
+    try:
+        fifo_data_file(tap, kd, fifo)
+    finally:
+        kd.stop()
+        os.unlink(fifo)
+        os.unlink(path)
+        os.rmdir(tmp)
+
+
+def fifo_data_file(tap, kd, fifo):
+    kd.start()
+    refused = r'data file %s not read \(not a regular file\)' % re.escape(fifo)
+    tap.ok(kd.wait_log(refused, 3), 'a FIFO as data-file at start: knotd up, '
+           '"not a regular file" logged', diag=kd.tail())
+    write(fifo + '.data', DATA)
+    os.rename(fifo + '.data', fifo)
+    tap.ok(wait_until(lambda: a(kd, 'www.example.org') == ['192.0.2.10'], 3),
+           '... a regular file in its place: read and served (the watcher did not hang)')
+    mark = len(kd.log())
+    os.unlink(fifo)
+    os.mkfifo(fifo)
+    tap.ok(kd.wait_log(refused, 3, start=mark) and a(kd, 'www.example.org') == ['192.0.2.10'],
+           'a FIFO in place of the data file while running: logged, previous records kept')
+    t0 = time.monotonic()
+    rc = kd.stop()
+    took = time.monotonic() - t0
+    tap.ok(rc == 0 and took < 3, 'knotc stop with a FIFO as data-file: exit %s after %.2f s'
+           % (rc, took))
 
 
 if __name__ == '__main__':

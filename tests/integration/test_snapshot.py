@@ -5,16 +5,25 @@ it every 30 s; a corrupt or foreign snapshot is ignored with its reason (managed
 SERVFAIL, never NXDOMAIN, nothing trusted half-way); fresh lainlet data replaces the
 snapshot's, and the snapshot is rewritten (coalesced, and at stop).
 
+Hostile paths and failures (issue 11): a link planted at <snapshot>.tmp is never
+written through; a FIFO as the snapshot neither blocks the load nor is replaced; a full
+file system is logged with its real reason; SOA serials that a burst of updates ran
+ahead of the clock do not come again after a restart from the snapshot (after knotc
+stop and after SIGKILL).
+
 The 30 s "stream down" line is awaited while the other parts run, so the whole file
-takes about 40 s."""
+takes about 45 s."""
 
 import copy
 import json
 import os
 import re
 import shutil
+import signal
 import socket
+import stat
 import struct
+import subprocess
 import sys
 import tempfile
 import time
@@ -99,6 +108,133 @@ def write(path, data):
         f.write(data)
 
 
+# -- hostile paths and failures (issue 11) -------------------------------------
+
+def synced(kd):
+    return wait_until(lambda: a_of(kd, 'web-1.console.lain')[1] == [CORE_IP], 10)
+
+
+def planted_link(tap, tmp, dead):
+    """A symbolic link planted at <snapshot>.tmp pointing at a victim file: the victim
+    stays as it was, the snapshot is written (a regular file that loads), the link is
+    gone."""
+    snap = os.path.join(tmp, 'p.snap')
+    victim = os.path.join(tmp, 'victim')
+    with open(victim, 'w') as f:
+        f.write('precious\n')
+    os.symlink(victim, snap + '.tmp')
+    with Lainlet() as ll, Knotd(lainlets=[ll.url], extra_mod_conf=snap_conf(snap)) as kd:
+        written = synced(kd) and kd.wait_log(r'snapshot %s written' % re.escape(snap), 5)
+    with open(victim, 'rb') as f:
+        kept = f.read() == b'precious\n'
+    tap.ok(written and kept and not os.path.islink(snap)
+           and not os.path.lexists(snap + '.tmp'),
+           'a link planted at <snapshot>.tmp: its target unchanged (%s), the snapshot '
+           'written in its place' % ('yes' if kept else 'OVERWRITTEN'))
+    with Knotd(lainlets=[dead], extra_mod_conf=snap_conf(snap)) as kd:
+        tap.ok(a_of(kd, 'web-1.console.lain') == ('NOERROR', [CORE_IP]),
+               '... and that snapshot loads', diag=kd.tail(5))
+
+
+def fifo_snapshot(tap, tmp):
+    """A FIFO as the snapshot: open() would block knotd's load until a writer comes.
+    Refused at load and at every write, the FIFO left as it is; stop is prompt."""
+    snap = os.path.join(tmp, 'f.snap')
+    esc = re.escape(snap)
+    os.mkfifo(snap)
+    with Lainlet() as ll:
+        kd = Knotd(lainlets=[ll.url], extra_mod_conf=snap_conf(snap), start_timeout=5)
+        try:
+            t0 = time.monotonic()
+            try:
+                kd.start()
+            except RuntimeError as e:
+                tap.ok(False, 'a FIFO as the snapshot: knotd up', diag=str(e)[-2000:])
+                return
+            took = time.monotonic() - t0
+            tap.ok(kd.wait_log(r'snapshot %s ignored \(not a regular file\)' % esc, 2),
+                   'a FIFO as the snapshot: knotd up in %.2f s, "ignored (not a regular '
+                   'file)" logged' % took, diag=kd.tail(5))
+            tap.ok(synced(kd)
+                   and kd.wait_log(r'snapshot %s not written \(not a regular file\)' % esc, 5)
+                   and stat.S_ISFIFO(os.stat(snap).st_mode),
+                   '... synced: "not written (not a regular file)", the FIFO not replaced',
+                   diag=kd.tail(5))
+            t0 = time.monotonic()
+            rc = kd.stop()
+            took = time.monotonic() - t0
+            tap.ok(rc == 0 and took < 3, '... knotc stop: exit %s after %.2f s' % (rc, took))
+        finally:
+            kd.stop()
+            os.unlink(snap)
+
+
+def full_fs(tap, tmp):
+    """The snapshot on a full file system (a 4 kB tmpfs, filled, mounted in a mount
+    namespace of knotd's own): the log line tells the real reason."""
+    mnt = os.path.join(tmp, 'full')
+    os.mkdir(mnt)
+    probe = subprocess.run(['unshare', '-m', 'true'], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL) if shutil.which('unshare') else None
+    if probe is None or probe.returncode != 0:
+        tap.skip('a full file system: "No space left on device" logged',
+                 'no mount namespace here (unshare -m)')
+        return
+    snap = os.path.join(mnt, 'lain.snap')
+    mount = ('mount -t tmpfs -o size=4k tmpfs "$0" || exit 1; '
+             'head -c 8192 /dev/zero > "$0/fill" 2>/dev/null; exec "$@"')
+    wrapper = harness.WRAPPER
+    harness.WRAPPER = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', mount,
+                       mnt] + wrapper
+    try:
+        with Lainlet() as ll, Knotd(lainlets=[ll.url], extra_mod_conf=snap_conf(snap)) as kd:
+            why = synced(kd) and kd.wait_log(r'snapshot %s not written \(([^)]*)\)'
+                                             % re.escape(snap), 5)
+            tap.ok(why and why.group(1) == 'No space left on device',
+                   'a full file system: "snapshot ... not written (%s)"'
+                   % (why.group(1) if why else 'no log line'), diag=kd.tail(5))
+    finally:
+        harness.WRAPPER = wrapper
+
+
+def soa_serial(kd):
+    soas = query(kd.port, 'lain', 'SOA', timeout=1.0).rrs('answer', 'SOA')
+    return int(soas[0][3].split()[2]) if soas else 0
+
+
+def serial_restart(tap, tmp):
+    """Serials are max(now, last + 1): a burst of updates runs them ahead of the clock.
+    After a restart from the snapshot, what is served at once and what is published
+    next are above every serial served before: after knotc stop (the snapshot is
+    written at stop) and after SIGKILL (its last write may be seconds old)."""
+    core = fixture('coreinfo.json')
+    snap = os.path.join(tmp, 's.snap')
+    with Lainlet() as ll:
+        for n, how in enumerate(('knotc stop', 'SIGKILL')):
+            with Knotd(lainlets=[ll.url], extra_mod_conf=snap_conf(snap)) as kd:
+                synced(kd)
+                for i in range(40):
+                    ip = '172.20.8.%d' % (i + 101)
+                    ll.set_doc('coreinfo', with_ip(core, 'hello.web.web', 1, ip))
+                    wait_until(lambda: a_of(kd, 'web-1.hello.lain')[1] == [ip], 2)
+                old = soa_serial(kd)
+                ahead = old - int(time.time())
+                if how == 'SIGKILL':
+                    os.kill(kd.proc.pid, signal.SIGKILL)
+            ll.silence(True)            # what the snapshot holds is served first
+            with Knotd(lainlets=[ll.url], extra_mod_conf=snap_conf(snap)) as kd:
+                at_load = soa_serial(kd)
+                ll.silence(False)
+                ip = '172.20.9.%d' % (n + 1)  # in no snapshot yet
+                ll.set_doc('coreinfo', with_ip(core, 'hello.web.web', 1, ip))
+                wait_until(lambda: a_of(kd, 'web-1.hello.lain')[1] == [ip], 5)
+                new = soa_serial(kd)
+            tap.ok(ahead >= 20 and at_load >= old and new > old,
+                   'SOA serial after %s and a restart: %d served before (%d s ahead of '
+                   'the clock), %d from the snapshot, %d published next'
+                   % (how, old, ahead, at_load, new))
+
+
 # ---------------------------------------------------------------------------
 
 def main(tap):
@@ -117,7 +253,7 @@ def main(tap):
                 tap.ok(wait_until(lambda: a_of(kd, 'web-1.console.lain')[1] == [CORE_IP], 10),
                        'synced from lainlet', diag=kd.tail())
                 esc = re.escape(snap)
-                tap.ok(kd.wait_log(r'snapshot %s written \(\d+ records\)' % esc, 5)
+                tap.ok(kd.wait_log(r'snapshot %s written \(\d+ records, serial \d+\)' % esc, 5)
                        and os.path.isfile(snap) and not os.path.exists(snap + '.tmp'),
                        'snapshot written after the first publish (no .tmp left)',
                        diag=kd.tail())
@@ -330,6 +466,12 @@ def main(tap):
                 tap.ok(kept and 'held back' in kg.log(),
                        'restart from snapshot, first coreinfo drops 14 of 15 containers: '
                        'held back (web-3.hello.lain %s)' % (a_of(kg, 'web-3.hello.lain'),))
+
+        # ---- (d) hostile paths and failures -------------------------------
+        planted_link(tap, tmp, dead)
+        fifo_snapshot(tap, tmp)
+        full_fs(tap, tmp)
+        serial_restart(tap, tmp)
 
         # ---- (a) continued: age visible, answers kept, 30 s log line --------
         s2 = mod_stats(kd2)

@@ -263,6 +263,21 @@ def _pdeathsig():
         pass
 
 
+def mount_ns(script, *args):
+    """For Knotd(wrapper=): argv that runs `sh -c script args...` in a private mount
+    namespace of its own; the script ends with `exec "$@"` (knotd's argv follows), so
+    the PID stays knotd's. None where mount namespaces are not permitted (not root, no
+    unshare), for the caller to skip with that reason."""
+    if os.geteuid() != 0 or shutil.which('unshare') is None:
+        return None
+    probe = subprocess.run(['unshare', '--mount', 'true'], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    if probe.returncode != 0:
+        return None
+    return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script,
+            'knotd-ns'] + list(args)
+
+
 def stop_process(proc, term_timeout=10.0, kill_timeout=5.0, sig=signal.SIGTERM):
     """Stops one process by its PID: sig, wait, SIGKILL, wait. Returns the exit status."""
     if proc is None:

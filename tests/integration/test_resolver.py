@@ -87,8 +87,7 @@ class SilentResolver:
         exec knotd (its PID stays the one the harness started)."""
         script = ('mount --bind "$1" /etc/resolv.conf && mount --bind "$2" /etc/hosts && '
                   'mount --bind "$3" /etc/nsswitch.conf && shift 3 && exec "$@"')
-        return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script,
-                'knotd-ns', self.resolv_conf, self.hosts, self.nsswitch]
+        return harness.mount_ns(script, self.resolv_conf, self.hosts, self.nsswitch)
 
     def _serve(self):
         self.sock.settimeout(0.1)
@@ -235,12 +234,8 @@ def outlives_module(tap, res):
 
 def main(tap):
     harness.require(knotd=True, module=True)
-    if os.geteuid() != 0 or shutil.which('unshare') is None:
-        harness.skip_all('needs root and unshare (a mount namespace for resolv.conf)')
-    probe = subprocess.run(['unshare', '--mount', 'true'], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-    if probe.returncode != 0:
-        harness.skip_all('unshare --mount not permitted here')
+    if harness.mount_ns('true') is None:
+        harness.skip_all('needs root and unshare --mount (a mount namespace for resolv.conf)')
     with SilentResolver() as res:
         stop_and_reload(tap, res)
         failover(tap, res)

@@ -174,27 +174,21 @@ def full_fs(tap, tmp):
     namespace of knotd's own): the log line tells the real reason."""
     mnt = os.path.join(tmp, 'full')
     os.mkdir(mnt)
-    probe = subprocess.run(['unshare', '-m', 'true'], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL) if shutil.which('unshare') else None
-    if probe is None or probe.returncode != 0:
+    mount = ('mount -t tmpfs -o size=4k tmpfs "$1" || exit 1; '
+             'head -c 8192 /dev/zero > "$1/fill" 2>/dev/null; shift; exec "$@"')
+    wrapper = harness.mount_ns(mount, mnt)
+    if wrapper is None:
         tap.skip('a full file system: "No space left on device" logged',
                  'no mount namespace here (unshare -m)')
         return
     snap = os.path.join(mnt, 'lain.snap')
-    mount = ('mount -t tmpfs -o size=4k tmpfs "$0" || exit 1; '
-             'head -c 8192 /dev/zero > "$0/fill" 2>/dev/null; exec "$@"')
-    wrapper = harness.WRAPPER
-    harness.WRAPPER = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', mount,
-                       mnt] + wrapper
-    try:
-        with Lainlet() as ll, Knotd(lainlets=[ll.url], extra_mod_conf=snap_conf(snap)) as kd:
-            why = synced(kd) and kd.wait_log(r'snapshot %s not written \(([^)]*)\)'
-                                             % re.escape(snap), 5)
-            tap.ok(why and why.group(1) == 'No space left on device',
-                   'a full file system: "snapshot ... not written (%s)"'
-                   % (why.group(1) if why else 'no log line'), diag=kd.tail(5))
-    finally:
-        harness.WRAPPER = wrapper
+    with Lainlet() as ll, Knotd(lainlets=[ll.url], extra_mod_conf=snap_conf(snap),
+                               wrapper=wrapper) as kd:
+        why = synced(kd) and kd.wait_log(r'snapshot %s not written \(([^)]*)\)'
+                                         % re.escape(snap), 5)
+        tap.ok(why and why.group(1) == 'No space left on device',
+               'a full file system: "snapshot ... not written (%s)"'
+               % (why.group(1) if why else 'no log line'), diag=kd.tail(5))
 
 
 def soa_serial(kd):

@@ -124,6 +124,16 @@ def go_order(value, gotype):
     return value
 
 
+def map_key_gone(old, new, gotype):
+    """Whether a map key (an etcd key: a pod group, a portal's node or client app, a
+    config key) of old is missing from new: lainlet sends that change as `delete`."""
+    if gotype is None or gotype[0] != _MAP:
+        return False
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return False
+    return any(k not in new or map_key_gone(v, new[k], gotype[1]) for k, v in old.items())
+
+
 def go_json(obj, docname=None):
     """Compact JSON as lainlet's encoding/json writes the document (map keys sorted,
     struct fields in Go order, <>& escaped)."""
@@ -357,8 +367,7 @@ class State:
                     continue
                 ev = event
                 if ev is None:
-                    gone = (isinstance(s.last, dict) and isinstance(sel, dict)
-                            and any(k not in sel for k in s.last))
+                    gone = map_key_gone(s.last, sel, GO_TYPES.get(name))
                     ev = 'delete' if gone else 'update'
                 s.last = sel
                 # every event carries the whole selection, delete too

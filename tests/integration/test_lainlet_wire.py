@@ -209,6 +209,14 @@ def main(tap):
             tap.ok(ev and init and ev['data'] == init['data'],
                    'a document set in any member order goes out in Go\'s (maps sorted)',
                    diag=repr(ev and ev['raw'][:300]))
+            pod = 'resource.redis.hello.portal.portal-redis'
+            del deps[pod]['node2']['billing']
+            ll.set_doc('depends', deps)
+            ev = c.next_event(5)
+            tap.ok(ev and ev['event'] == 'delete' and json.loads(ev['data']) == deps,
+                   'a portal\'s client app removed (an etcd delete below the top level): '
+                   'delete with the whole remaining document', diag=repr(ev and ev['raw'][:300]))
+            ll.set_doc('depends', fixture('depends.json'))
 
         # -- appname, watch=true, watch=0 -----------------------------------------------
         with stream(ll, CORE + '?appname=resource.redis.hello&watch=true') as c:

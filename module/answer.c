@@ -171,8 +171,22 @@ static void write_negative(const table_t *table, knot_pkt_t *pkt,
 	res->ret = put_soa(table, pkt, found->apex, client, conf);
 }
 
+/*! \brief Whether the name owns one of the CNAMEs the chain has written. */
+static bool chain_has(const knot_dname_t *const *owners, int count, const knot_dname_t *name)
+{
+	for (int i = 0; i < count; i++) {
+		if (knot_dname_is_case_equal(owners[i], name)) {
+			return true;
+		}
+	}
+	return false;
+}
+
 /*!
  * \brief Writes the records of the name, following CNAMEs inside the table.
+ *
+ * The chain stops at a target whose CNAME is already in the answer (a loop: each
+ * record once, as Knot's own zone answers) or after CNAME_CHAIN_MAX + 1 CNAMEs.
  *
  * \return Records written; found holds the lookup of the last name.
  */
@@ -182,6 +196,7 @@ static int write_chain(const table_t *table, knot_pkt_t *pkt, const knot_dname_t
 {
 	const knot_dname_t *owner = qname;
 	uint16_t hint = KNOT_COMPR_HINT_QNAME;
+	const knot_dname_t *owners[CNAME_CHAIN_MAX + 1]; // of the CNAMEs written
 	int count = 0;
 	for (int hop = 0; hop <= CNAME_CHAIN_MAX; hop++) {
 		if (found->status != TABLE_FOUND && found->status != TABLE_WILDCARD) {
@@ -214,8 +229,12 @@ static int write_chain(const table_t *table, knot_pkt_t *pkt, const knot_dname_t
 		if (res->ret != KNOT_EOK) {
 			break;
 		}
-		knot_dname_storage_t target;
+		owners[hop] = owner;
 		const knot_dname_t *to = table_rdataset(table, cname).rdata->data;
+		if (chain_has(owners, hop + 1, to)) {
+			break; // a loop: found keeps this name's lookup, the answer ends here
+		}
+		knot_dname_storage_t target;
 		if (knot_dname_to_wire(target, to, sizeof(target)) <= 0) {
 			break;
 		}

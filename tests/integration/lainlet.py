@@ -15,15 +15,20 @@ With watch=1|true the answer is an event stream: the bare header
 
 (no Content-Length, no chunking, the body ends when the connection closes), then
 `init` (id 1), `heartbeat` (id 0) every heartbeat=N seconds (N may be a fraction
-here), `update`/`delete` (increasing id) when the document changes. Without watch:
-a one-shot 200 with the JSON body and a Content-Length. Unknown path: 404.
+here), `update`/`delete` when the document changes, each with the whole selection.
+As the real lainlet: ids are counted per stream and skip numbers (2, 4, 7, 8, ...);
+members are in Go's order (map keys sorted, struct fields declared: depends
+containers have NodeIP before IP); configwatcher?target=K selects the exact key K,
+and the keys with the prefix K only when K does not exist. Without watch: a one-shot
+200 with the JSON body and a Content-Length. Unknown path: 404.
 
 Control API on the same port (POST or GET; bodies are raw bytes / JSON):
     POST /_ctl/doc?name=coreinfo|depends|config[&force=1][&event=update|delete]
          body = whole new document (config: the merged key->string map);
          pushes update/delete to every watcher whose selection changed (force=1:
          to every watcher of the document even when unchanged); returns
-         {"index": N, "notified": K}
+         {"index": N, "notified": K} (N: the document store's change count, not
+         an event id)
     GET  /_ctl/doc?name=...            the current document
     POST /_ctl/reset                   every document back to the fixtures (pushed)
     POST /_ctl/raw?path=/v2/...        body written as-is to every open stream of path
@@ -81,9 +86,59 @@ def log(msg):
     sys.stderr.flush()
 
 
-def go_json(obj):
-    """Compact JSON as Go's encoding/json writes it (map keys sorted, <>& escaped)."""
-    text = json.dumps(obj, separators=(',', ':'), sort_keys=True, ensure_ascii=False)
+# What lainlet's Go types are, for encoding/json's member order: a map's keys sorted, a
+# struct's fields in declaration order (depends containers: NodeIP before IP).
+_STRUCT, _MAP, _LIST = 'struct', 'map', 'list'
+_CONTAINER = (_STRUCT, (('Command', None), ('ContainerId', None), ('ContainerIp', None),
+                        ('Cpu', None), ('Env', None), ('Expose', None), ('Image', None),
+                        ('Memory', None), ('NodeIp', None), ('NodeName', None),
+                        ('Volumes', None)))
+_POD_INFO = (_STRUCT, (('Annotation', None), ('ContainerInfos', (_LIST, _CONTAINER)),
+                       ('Dependencies', (_LIST, (_STRUCT, (('PodName', None),
+                                                           ('Policy', None))))),
+                       ('InstanceNo', None)))
+_PORTAL = (_STRUCT, (('ContainerID', None), ('NodeIP', None), ('IP', None), ('Port', None)))
+_DEPENDS_ITEM = (_STRUCT, (('Annotation', None), ('Containers', (_LIST, _PORTAL))))
+GO_TYPES = {
+    'coreinfo': (_MAP, (_STRUCT, (('PodInfos', (_LIST, _POD_INFO)),))),
+    'depends': (_MAP, (_MAP, (_MAP, _DEPENDS_ITEM))),
+    'config': (_MAP, None),
+}
+
+
+def go_order(value, gotype):
+    """The value with its members in the order Go writes them. Members a struct does
+    not declare (tests' odd documents) follow in their own order; a value of another
+    shape than the type's is left as it is."""
+    if gotype is None:
+        return value
+    kind, inner = gotype
+    if kind == _MAP and isinstance(value, dict):
+        return {k: go_order(value[k], inner) for k in sorted(value)}
+    if kind == _LIST and isinstance(value, list):
+        return [go_order(v, inner) for v in value]
+    if kind == _STRUCT and isinstance(value, dict):
+        out = {f: go_order(value[f], t) for f, t in inner if f in value}
+        out.update((k, v) for k, v in value.items() if k not in out)
+        return out
+    return value
+
+
+def map_key_gone(old, new, gotype):
+    """Whether a map key (an etcd key: a pod group, a portal's node or client app, a
+    config key) of old is missing from new: lainlet sends that change as `delete`."""
+    if gotype is None or gotype[0] != _MAP:
+        return False
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return False
+    return any(k not in new or map_key_gone(v, new[k], gotype[1]) for k, v in old.items())
+
+
+def go_json(obj, docname=None):
+    """Compact JSON as lainlet's encoding/json writes the document (map keys sorted,
+    struct fields in Go order, <>& escaped)."""
+    text = json.dumps(go_order(obj, GO_TYPES.get(docname)), separators=(',', ':'),
+                      ensure_ascii=False)
     # these characters only occur inside JSON strings, so replacing is safe
     for ch, esc in (('<', '\\u003c'), ('>', '\\u003e'), ('&', '\\u0026'),
                     ('\u2028', '\\u2028'), ('\u2029', '\\u2029')):
@@ -135,6 +190,8 @@ def select_doc(name, doc, params):
             return {k: v for k, v in doc.items() if app_of(k) == app}
         return dict(doc)
     prefix = params.get('target')
+    if name == 'config' and prefix in doc:
+        return {prefix: doc[prefix]}   # the exact key; the prefix only without it
     if prefix:
         return {k: v for k, v in doc.items() if k.startswith(prefix)}
     return dict(doc)
@@ -155,6 +212,15 @@ class Stream:
         self.cond = threading.Condition()
         self.closed = False
         self.last = None        # the selection last queued to this stream
+        self.event_id = 1       # the id of the last event (init's is 1)
+        self.events = 0         # update/delete events queued
+
+    def next_event_id(self):
+        """This stream's next update/delete id: counted per stream, 2 after init's 1,
+        then skipping numbers (steps 1, 2, 3, 1, ...) as lainlet's ids do."""
+        self.event_id += 1 + self.events % 3
+        self.events += 1
+        return self.event_id
 
     def enqueue(self, item):
         with self.cond:
@@ -278,7 +344,7 @@ class State:
             sel = select_doc(stream.docname, self.docs[stream.docname], stream.params)
             stream.last = sel
             stream.enqueue(STREAM_HEADER)
-            stream.enqueue(event_bytes(1, 'init', go_json(sel)))
+            stream.enqueue(event_bytes(1, 'init', go_json(sel, stream.docname)))
             self.streams.append(stream)
             self.connections[stream.path] += 1
 
@@ -301,11 +367,11 @@ class State:
                     continue
                 ev = event
                 if ev is None:
-                    gone = (isinstance(s.last, dict) and isinstance(sel, dict)
-                            and any(k not in sel for k in s.last))
+                    gone = map_key_gone(s.last, sel, GO_TYPES.get(name))
                     ev = 'delete' if gone else 'update'
                 s.last = sel
-                s.enqueue(event_bytes(idx, ev, go_json(sel)))
+                # every event carries the whole selection, delete too
+                s.enqueue(event_bytes(s.next_event_id(), ev, go_json(sel, name)))
                 notified += 1
             return idx, notified
 
@@ -425,7 +491,7 @@ class Handler(BaseHTTPRequestHandler):
         watch = params.get('watch', '').lower() in ('1', 'true')
         if not watch:
             with state.lock:
-                body = go_json(select_doc(docname, state.docs[docname], params))
+                body = go_json(select_doc(docname, state.docs[docname], params), docname)
             self._send(200, body, 'application/json', drip=True)
             return
         try:

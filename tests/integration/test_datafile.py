@@ -19,6 +19,9 @@ Cweb.example.org:www.example.org
 'txt.example.org:hello\\040there
 @example.org:192.0.2.25:mx1
 +*.wild.example.org:192.0.2.99
+Cloop1.example.org:loop2.example.org
+Cloop2.example.org:loop1.example.org
+Cself.example.org:self.example.org
 '''
 
 
@@ -50,6 +53,13 @@ def main(tap):
         tap.ok(r.answer and r.additional and r.additional[0][0] == 'mx1.mx.example.org.',
                'MX with its A in additional', diag=r.summary())
         tap.ok(a(kd, 'a.b.wild.example.org') == ['192.0.2.99'], 'wildcard at any depth')
+        for name, want in (('loop1', ['loop1', 'loop2']), ('loop2', ['loop2', 'loop1']),
+                           ('self', ['self'])):
+            r = query(kd.port, '%s.example.org' % name, 'A')
+            tap.ok(r.rcode == 'NOERROR' and
+                   [(x[0], x[2]) for x in r.answer] ==
+                   [('%s.example.org.' % n, 'CNAME') for n in want],
+                   'CNAME loop at %s: each CNAME once' % name, diag=r.summary())
         tap.ok(query(kd.port, 'nosuch.example.org').rcode == 'NXDOMAIN', 'NXDOMAIN')
         tap.ok(query(kd.port, 'web-1.console.lain').rcode == 'REFUSED',
                'no lainlet: lain is not served (no defaults)')
@@ -61,8 +71,9 @@ def main(tap):
         tap.ok(wait_until(lambda: a(kd, 'www.example.org') == ['192.0.2.20'], 3),
                'changed file picked up within 3 s')
         tap.ok(a(kd, 'ok.example.org') == ['192.0.2.30'], 'the lines after a bad one served')
-        tap.ok(kd.wait_log(r'%s line 10 skipped \(unrecognized leading character' %
-                           path.replace('/', r'\/'), 3, start=mark) is not None,
+        bad_line = len(DATA.splitlines()) + 1
+        tap.ok(kd.wait_log(r'%s line %d skipped \(unrecognized leading character' %
+                           (path.replace('/', r'\/'), bad_line), 3, start=mark) is not None,
                'the bad line is logged with file and line number', diag=kd.tail())
 
         # The file disappears: the records stay.

@@ -27,6 +27,8 @@ HEADER = (b'HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n'
 
 
 def compact(obj):
+    """Compact JSON with sorted keys: the fixtures' coreinfo, whose Go structs declare
+    their fields in sorted order."""
     return json.dumps(obj, separators=(',', ':'), sort_keys=True, ensure_ascii=False)
 
 
@@ -120,24 +122,34 @@ def main(tap):
             c.next_event(5)
             new = dict(core)
             new['extra.web.web'] = {'PodInfos': []}
-            idx = ll.set_doc('coreinfo', new)
+            ll.set_doc('coreinfo', new)
             ev = c.next_event(5)
-            tap.ok(ev and ev['event'] == 'update' and ev['id'] == str(idx) and idx > 1
+            tap.ok(ev and ev['event'] == 'update' and ev['id'] == '2'
                    and ev['data'] == compact(new),
-                   'a key added by /_ctl/doc: update event, id = returned index > 1, whole '
-                   'document', diag='index %s, got %r' % (idx, ev and ev['raw'][:120]))
-            idx2 = ll.set_doc('coreinfo', core)
+                   'a key added by /_ctl/doc: update event, id 2 (after init\'s 1), whole '
+                   'document', diag='got %r' % (ev and ev['raw'][:120]))
+            ll.set_doc('coreinfo', core)
             ev = c.next_event(5)
-            tap.ok(ev and ev['event'] == 'delete' and ev['id'] == str(idx2) and idx2 > idx
-                   and json.loads(ev['data']) == core,
-                   'a key removed: delete event with a higher id and the remaining document',
-                   diag='index %s, got %r' % (idx2, ev and ev['raw'][:120]))
+            tap.ok(ev and ev['event'] == 'delete' and ev['id'] == '4'
+                   and ev['data'] == compact(core),
+                   'a key removed: delete event, the id skips a number (4, as lainlet\'s '
+                   'ids do), the whole remaining document',
+                   diag='got %r' % (ev and ev['raw'][:120]))
             ll.set_doc('coreinfo', core)
             tap.ok(c.read_some(0.3) == b'', 'an unchanged document sends nothing')
-            idx3 = ll.set_doc('coreinfo', core, force=True)
-            ev = c.next_event(5)
-            tap.ok(ev and ev['event'] == 'update' and ev['id'] == str(idx3),
-                   'force=1 sends an identical snapshot as update', diag=repr(ev))
+            with stream(ll, CORE + '?watch=1&heartbeat=0') as c2:
+                c2.read_header()
+                c2.next_event(5)
+                ll.wait_streams(CORE, 2, 5)
+                ll.set_doc('coreinfo', core, force=True)
+                ev = c.next_event(5)
+                ev2 = c2.next_event(5)
+                tap.ok(ev and ev['event'] == 'update' and ev['id'] == '7' and
+                       ev['data'] == compact(core),
+                       'force=1 sends an identical snapshot as update', diag=repr(ev))
+                tap.ok(ev2 and ev2['event'] == 'update' and ev2['id'] == '2',
+                       'ids are counted per stream: a newer stream\'s first update is 2',
+                       diag=repr(ev2))
 
         # -- config: prefix selection ------------------------------------------------
         with stream(ll, CONF + '?target=domain&watch=1') as c, \
@@ -145,11 +157,9 @@ def main(tap):
             c.read_header()
             t.read_header()
             ev = c.next_event(5)
-            tap.ok(ev and json.loads(ev['data']) == {k: v for k, v in config.items()
-                                                     if k.startswith('domain')}
-                   and set(json.loads(ev['data'])) == {'domain', 'domains/*.lain'},
-                   'configwatcher?target=domain selects the keys with that prefix '
-                   '(domain, domains/*.lain)', diag=repr(ev))
+            tap.ok(ev and ev['data'] == '{"domain":"example.com"}',
+                   'configwatcher?target=domain selects the exact key domain (not '
+                   'domains/*.lain)', diag=repr(ev))
             ev = t.next_event(5)
             tap.ok(ev and all(k.startswith('tinydns_fqdns/') for k in json.loads(ev['data']))
                    and len(json.loads(ev['data'])) == 5,
@@ -168,6 +178,45 @@ def main(tap):
             ev = t.next_event(5)
             tap.ok(ev and ev['event'] == 'delete', 'config key removed: delete',
                    diag=repr(ev))
+            ll.set_doc('config', {k: v for k, v in config.items() if k != 'domain'})
+            ev = c.next_event(5)
+            tap.ok(ev and ev['event'] == 'delete' and json.loads(ev['data']) ==
+                   {'domains/*.lain': config['domains/*.lain']},
+                   'without the key domain, target=domain prefix-matches: a delete with '
+                   'the whole selection (domains/*.lain)', diag=repr(ev))
+            ll.set_doc('config', config)
+
+        # -- Go member order: map keys sorted, struct fields declared --------------------
+        with stream(ll, DEPS + '?watch=1') as c:
+            c.read_header()
+            ev = init = c.next_event(5)
+            portal = ('{"ContainerID":"p1","NodeIP":"192.168.10.11","IP":"172.20.1.40",'
+                      '"Port":6379}')
+            tap.ok(ev and portal in ev['data'] and
+                   json.loads(ev['data']) == fixture('depends.json'),
+                   'depends containers in Go struct order: ContainerID, NodeIP, IP, Port',
+                   diag=repr(ev and ev['raw'][:300]))
+            ll.wait_streams(DEPS, 1, 5)
+            deps = fixture('depends.json')
+            shuffled = {k: dict(reversed(list(v.items()))) for k, v in deps.items()}
+            for nodes in shuffled.values():
+                for apps in nodes.values():
+                    for item in apps.values():
+                        item['Containers'] = [dict(reversed(list(x.items())))
+                                              for x in item['Containers']]
+            ll.set_doc('depends', shuffled, force=True)
+            ev = c.next_event(5)
+            tap.ok(ev and init and ev['data'] == init['data'],
+                   'a document set in any member order goes out in Go\'s (maps sorted)',
+                   diag=repr(ev and ev['raw'][:300]))
+            pod = 'resource.redis.hello.portal.portal-redis'
+            del deps[pod]['node2']['billing']
+            ll.set_doc('depends', deps)
+            ev = c.next_event(5)
+            tap.ok(ev and ev['event'] == 'delete' and json.loads(ev['data']) == deps,
+                   'a portal\'s client app removed (an etcd delete below the top level): '
+                   'delete with the whole remaining document', diag=repr(ev and ev['raw'][:300]))
+            ll.set_doc('depends', fixture('depends.json'))
 
         # -- appname, watch=true, watch=0 -----------------------------------------------
         with stream(ll, CORE + '?appname=resource.redis.hello&watch=true') as c:

@@ -555,7 +555,8 @@ ALLOWED = [
     Allowed('cname-chain',
             '§5: an in-table CNAME target is followed (RFC 1034 §4.3.2): the CNAME, the '
             'chain and the final records, the rcode of the end of the chain (RFC 6604), '
-            'at most 9 CNAMEs; tinydns returns the first CNAME only', cname_only),
+            'at most 9 CNAMEs, each once (a loop stops at a name already in the answer); '
+            'tinydns returns the first CNAME only', cname_only),
     Allowed('cname-beside-data',
             '§5: the answers are Knot\'s: where a name has a CNAME and records of the '
             'asked type, those records are the answer (tinydns sends the CNAME too); '
@@ -639,7 +640,8 @@ class Differ:
         asked in the same second (every answer of the file is fetched after t0)."""
         return 3 + int(time.time() - self.t0)
 
-    def expect(self, qtype, name, client, hop=0):
+    def expect(self, qtype, name, client, hop=0, chain=()):
+        """chain: the names whose CNAMEs the answer already holds (lowercase wire)."""
         o = self.oracle
         t = o.get(qtype, name, client)
         if t.error:
@@ -677,7 +679,11 @@ class Differ:
             return e
         if not cname_only(t, qtype, name):
             return e
-        sub = self.expect(qtype, fromdot(cn[0].rdata), client, hop + 1)
+        chain += (lower_wire(name),)
+        target = fromdot(cn[0].rdata)
+        if target in chain:
+            return e        # a loop: the chain stops at a name already in the answer
+        sub = self.expect(qtype, target, client, hop + 1, chain)
         e.cats |= sub.cats - {'outside-zones'}
         if sub.kind == 'auth':
             e.answer = cn + sub.answer

@@ -74,6 +74,21 @@ def main(tap):
         tap.ok(wait_until(lambda: a_of(kd, 'web-1.hello.lain')[0] == ['172.20.8.8'], 2),
                'the next good coreinfo applies')
 
+        # 3b. domain moved, then deleted: lainlet's target=domain stream then falls back to
+        # the prefix and sends a delete holding only domains/*.lain (no domain key): the
+        # domain is unset and its default zone goes.
+        ll.set_doc('config', dict(cfg2, domain='example.net'))
+        tap.ok(wait_until(lambda: a_of(kd, 'x.example.net')[0] == ['192.168.10.53'], 2),
+               'domain changed: the defaults of the new domain are served')
+        ll.set_doc('config', {k: v for k, v in cfg2.items() if k != 'domain'})
+        tap.ok(wait_until(lambda: a_of(kd, 'x.example.net')[1].rcode == 'REFUSED', 2),
+               'domain deleted (a delete with only domains/*.lain): its default zone goes',
+               diag=kd.tail())
+        tap.ok(a_of(kd, 'x.example.com')[0] == ['192.168.10.80'] and
+               a_of(kd, 'web-1.console.lain')[0] == ['172.20.1.4'],
+               '... and the rest is served as before')
+        ll.set_doc('config', cfg2)
+
         # 4. A deleted proc disappears (delete event: the document without the key).
         gone = copy.deepcopy(core)
         del gone['billing.web.api']

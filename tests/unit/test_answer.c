@@ -29,6 +29,21 @@ static table_t *sample(void)
 	add(&list, "c1.lain", KNOT_RRTYPE_CNAME, "\x02" "c2\x04lain", 9, 60);
 	add(&list, "c2.lain", KNOT_RRTYPE_CNAME, "\x05web-1\x05hello\x04lain", 18, 60);
 	add(&list, "loop.lain", KNOT_RRTYPE_CNAME, "\x04loop\x04lain", 11, 60);
+	add(&list, "l2a.lain", KNOT_RRTYPE_CNAME, "\x03l2b\x04lain", 10, 60);
+	add(&list, "l2b.lain", KNOT_RRTYPE_CNAME, "\x03L2A\x04lain", 10, 60);
+	add(&list, "l3a.lain", KNOT_RRTYPE_CNAME, "\x03l3b\x04lain", 10, 60);
+	add(&list, "l3b.lain", KNOT_RRTYPE_CNAME, "\x03l3c\x04lain", 10, 60);
+	add(&list, "l3c.lain", KNOT_RRTYPE_CNAME, "\x03l3a\x04lain", 10, 60);
+	add(&list, "into.lain", KNOT_RRTYPE_CNAME, "\x03l3b\x04lain", 10, 60);
+	// ch0 -> ch1 -> ... -> ch11, which has an A: longer than the chain limit
+	for (int i = 0; i < 11; i++) {
+		char owner[16];
+		uint8_t to[16] = "\x04" "ch";
+		snprintf(owner, sizeof(owner), "ch%02d.lain", i);
+		snprintf((char *)to + 3, sizeof(to) - 3, "%02d\x04lain", i + 1);
+		add(&list, owner, KNOT_RRTYPE_CNAME, to, 11, 60);
+	}
+	add(&list, "ch11.lain", KNOT_RRTYPE_A, "\x0a\0\0\x0b", 4, 60);
 	add(&list, "gone.lain", KNOT_RRTYPE_CNAME, "\x06nosuch\x04lain", 13, 60);
 	add(&list, "sub.lain", KNOT_RRTYPE_NS, "\x02ns\x03sub\x04lain", 13, 300);
 	add(&list, "ns.sub.lain", KNOT_RRTYPE_A, "\x0a\0\0\x36", 4, 300);
@@ -64,6 +79,37 @@ static void ask(const table_t *t, const char *qname, uint16_t qtype, knot_pkt_t 
 static uint16_t count(const knot_pkt_t *pkt, knot_section_t s)
 {
 	return knot_pkt_section(pkt, s)->count;
+}
+
+/*! \brief Whether the answer holds CNAMEs only, each owner once, and nothing else. */
+static bool cnames_once(const knot_pkt_t *pkt)
+{
+	const knot_pktsection_t *ans = knot_pkt_section(pkt, KNOT_ANSWER);
+	for (uint16_t i = 0; i < ans->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(ans, i);
+		if (rr->type != KNOT_RRTYPE_CNAME || rr->rrs.count != 1) {
+			return false;
+		}
+		for (uint16_t j = 0; j < i; j++) {
+			if (knot_dname_is_case_equal(knot_pkt_rr(ans, j)->owner, rr->owner)) {
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+/*! \brief A CNAME loop: NOERROR, each CNAME of the loop once, no SOA. */
+static void loop_answer(const table_t *t, const char *qname, uint16_t want, const char *what)
+{
+	knot_pkt_t *pkt;
+	answer_result_t res;
+	ask(t, qname, KNOT_RRTYPE_A, &pkt, &res);
+	ok(res.ret == KNOT_EOK && res.kind == ANSWER_HIT && res.rcode == KNOT_RCODE_NOERROR &&
+	   count(pkt, KNOT_ANSWER) == want && cnames_once(pkt) &&
+	   count(pkt, KNOT_AUTHORITY) == 0, "%s: %u CNAMEs, each once (%u)", what, want,
+	   count(pkt, KNOT_ANSWER));
+	knot_pkt_free(pkt);
 }
 
 int main(void)
@@ -110,8 +156,21 @@ int main(void)
 	ok(count(pkt, KNOT_ANSWER) == 1, "CNAME query: just the CNAME");
 	knot_pkt_free(pkt);
 
-	ask(t, "loop.lain", KNOT_RRTYPE_A, &pkt, &res);
-	ok(res.kind == ANSWER_HIT && count(pkt, KNOT_ANSWER) >= 1, "CNAME loop ends");
+	loop_answer(t, "loop.lain", 1, "self-loop");
+	loop_answer(t, "l2a.lain", 2, "loop of 2");
+	loop_answer(t, "L2B.lain", 2, "loop of 2 from its other name (case: L2A)");
+	loop_answer(t, "l3a.lain", 3, "loop of 3");
+	loop_answer(t, "into.lain", 4, "chain into a loop of 3");
+
+	// A long chain without a loop is still followed to the limit: 9 CNAMEs.
+	ask(t, "ch00.lain", KNOT_RRTYPE_A, &pkt, &res);
+	ok(res.kind == ANSWER_HIT && res.rcode == KNOT_RCODE_NOERROR &&
+	   count(pkt, KNOT_ANSWER) == 9 && cnames_once(pkt), "long chain: 9 CNAMEs (%u)",
+	   count(pkt, KNOT_ANSWER));
+	knot_pkt_free(pkt);
+	ask(t, "ch03.lain", KNOT_RRTYPE_A, &pkt, &res);
+	ok(count(pkt, KNOT_ANSWER) == 9, "a chain of 8 CNAMEs reaches its A (%u)",
+	   count(pkt, KNOT_ANSWER));
 	knot_pkt_free(pkt);
 
 	ask(t, "gone.lain", KNOT_RRTYPE_A, &pkt, &res);

@@ -524,9 +524,7 @@ static void table_init(lain_ctx_t *ctx, watch_conf_t *conf)
 	// What is served now is what a first document may not drop at once.
 	table_stats_t stats = table_stats(ctx->table);
 	conf->serial = table_serial(ctx->table);
-	conf->guard.baseline[CLUSTER_COREINFO] = stats.by_kind[RR_KIND_PROC];
-	conf->guard.baseline[CLUSTER_DEPENDS] = stats.by_kind[RR_KIND_PORTAL];
-	conf->guard.baseline[CLUSTER_TINYDNS] = stats.by_kind[RR_KIND_STATIC];
+	cluster_guard_baseline(&conf->guard, &stats);
 	knotd_mod_stats_store(ctx->mod, 0, CTR_RECORDS, 0, stats.records);
 	knotd_mod_stats_store(ctx->mod, 0, CTR_SYNC_AGE, 0, conf->data_age_s);
 	atomic_store(&ctx->sync_age, conf->data_age_s);

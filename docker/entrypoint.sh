@@ -5,7 +5,9 @@
 #
 # The environment (all optional; defaults in brackets):
 #   LAINLET_PORT          lainlet's port [9001]
-#   LAINLET_HOST          lainlet's host [lainlet.lain]
+#   LAINLET_HOST          lainlet's host [lainlet.lain: in LAIN the node's dnsmasq
+#                         answers it, not this app; elsewhere give an address, a
+#                         name this app serves resolves only once it has data]
 #   LAINLET_URLS          full lainlet URLs, separated by spaces or commas, tried in
 #                         order when one fails; replaces LAINLET_HOST/LAINLET_PORT.
 #                         "none": no lainlet (only MOD_LAIN_DATA_FILE, a plain tinydns)

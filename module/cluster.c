@@ -93,6 +93,13 @@ size_t cluster_bytes(const cluster_t *c)
 	return bytes;
 }
 
+void cluster_guard_baseline(cluster_guard_t *guard, const table_stats_t *stats)
+{
+	guard->baseline[CLUSTER_COREINFO] = stats->by_kind[RR_KIND_PROC];
+	guard->baseline[CLUSTER_DEPENDS] = stats->by_kind[RR_KIND_PORTAL];
+	guard->baseline[CLUSTER_TINYDNS] = stats->tinydns;
+}
+
 size_t cluster_source_records(const cluster_t *c, cluster_source_t source)
 {
 	if (source > CLUSTER_TINYDNS) {

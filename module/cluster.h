@@ -131,6 +131,18 @@ bool cluster_tick(cluster_t *c, uint64_t now);
 /*! \brief Bytes of records the cluster keeps between updates (for the log). */
 size_t cluster_bytes(const cluster_t *c);
 
+/*!
+ * \brief Sets the guard's baselines from the table served before any document
+ *        (adopted at a reload, or a snapshot's): each source's own records, which
+ *        its first document may not drop at once.
+ *
+ * tinydns_fqdns' records are told from the data file's by RR_FLAG_TINYDNS (both
+ * are RR_KIND_STATIC): counted together, its first document would seem to remove
+ * the file's records and be held back, and every update with it. A snapshot
+ * written before the flag existed gives tinydns_fqdns no baseline.
+ */
+void cluster_guard_baseline(cluster_guard_t *guard, const table_stats_t *stats);
+
 /*! \brief Records of a source (for the guard's counts and tests). */
 size_t cluster_source_records(const cluster_t *c, cluster_source_t source);
 

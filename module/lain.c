@@ -3,10 +3,13 @@
  * \brief mod-lain: knotd glue. Schema, conf_check, load/unload, the query hook
  *        and counters. The only file that knows knotd's module API.
  */
+#include <arpa/inet.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -95,11 +98,93 @@ const yp_item_t lain_conf[] = {
 	{ NULL }
 };
 
+/*!
+ * \brief True when a URL's host is a name (not an address) in the zone.
+ *
+ * Such a name can only be resolved once this module answers it: with knotd as
+ * the host's resolver, lainlet is never reached (a bootstrap loop).
+ */
+static bool url_host_in_zone(const char *url, const knot_dname_t *zone)
+{
+	const char *host = strstr(url, "://");
+	host = host != NULL ? host + 3 : url;
+	size_t len = strcspn(host, "/?#");
+	const char *at = memrchr(host, '@', len); // user:password@ (a password may hold '@')
+	if (at != NULL) {
+		len -= at + 1 - host;
+		host = at + 1;
+	}
+	size_t before_port = strcspn(host, ":");
+	len = before_port < len ? before_port : len;
+	char name[KNOT_DNAME_TXT_MAXLEN + 1];
+	if (len == 0 || len >= sizeof(name) || host[0] == '[') {
+		return false; // none, too long, or an IPv6 address
+	}
+	memcpy(name, host, len);
+	name[len] = '\0';
+	struct in_addr addr;
+	uint8_t wire[KNOT_DNAME_MAXLEN];
+	if (inet_pton(AF_INET, name, &addr) == 1 ||
+	    knot_dname_from_str(wire, name, sizeof(wire)) == NULL) {
+		return false;
+	}
+	knot_dname_to_lower(wire);
+	return knot_dname_in_bailiwick(wire, zone) >= 0;
+}
+
+/*! \brief The warning for a lainlet URL whose host lies in a served zone. */
+static void url_zone_warning(const char *url, const knot_dname_t *zone, char *out,
+                             size_t len)
+{
+	char shown[256], zone_txt[KNOT_DNAME_TXT_MAXLEN];
+	watch_url_redact(url, shown, sizeof(shown));
+	if (knot_dname_to_str(zone_txt, zone, sizeof(zone_txt)) == NULL) {
+		zone_txt[0] = '\0';
+	}
+	snprintf(out, len, "lainlet %s: its host is a name in the zone %s this module "
+	         "serves, resolvable only once the module has data (a loop when knotd is "
+	         "the host's resolver); give lainlet's address", shown, zone_txt);
+}
+
+/*!
+ * \brief knotc conf-check: warns of lainlet URLs whose host lies in a managed zone.
+ *
+ * Knot's check callbacks can only fail (err_str); a warning goes to stderr, in
+ * knotc only: knotd logs it when the module loads (urls_check_zones).
+ */
+static void conf_check_url_zones(knotd_conf_check_args_t *args, const knotd_conf_t *urls)
+{
+	if (strcmp(program_invocation_short_name, "knotc") != 0) {
+		return;
+	}
+	knotd_conf_t zones = knotd_conf_check_item(args, MOD_MANAGED_ZONE);
+	size_t count = zones.count > 0 ? zones.count : sizeof(default_managed) / sizeof(char *);
+	for (size_t i = 0; i < count; i++) {
+		uint8_t zone[KNOT_DNAME_MAXLEN];
+		bool ok = zones.count > 0 ?
+		          knot_dname_to_wire(zone, zones.multi[i].dname, sizeof(zone)) > 0 :
+		          knot_dname_from_str(zone, default_managed[i], sizeof(zone)) != NULL;
+		if (!ok) {
+			continue;
+		}
+		knot_dname_to_lower(zone);
+		for (size_t j = 0; j < urls->count; j++) {
+			char line[512];
+			if (url_host_in_zone(urls->multi[j].string, zone)) {
+				url_zone_warning(urls->multi[j].string, zone, line, sizeof(line));
+				fprintf(stderr, "warning: mod-lain: %s\n", line);
+			}
+		}
+	}
+	knotd_conf_free(&zones);
+}
+
 int lain_conf_check(knotd_conf_check_args_t *args)
 {
 	knotd_conf_t urls = knotd_conf_check_item(args, MOD_LAINLET);
 	knotd_conf_t file = knotd_conf_check_item(args, MOD_DATA_FILE);
 	size_t count = urls.count + file.count;
+	conf_check_url_zones(args, &urls);
 	knotd_conf_free(&urls);
 	if (count == 0) {
 		args->err_str = "no lainlet URL and no data-file specified";
@@ -525,12 +610,25 @@ static void table_init(lain_ctx_t *ctx, watch_conf_t *conf)
 	// What is served now is what a first document may not drop at once.
 	table_stats_t stats = table_stats(ctx->table);
 	conf->serial = table_serial(ctx->table);
-	conf->guard.baseline[CLUSTER_COREINFO] = stats.by_kind[RR_KIND_PROC];
-	conf->guard.baseline[CLUSTER_DEPENDS] = stats.by_kind[RR_KIND_PORTAL];
-	conf->guard.baseline[CLUSTER_TINYDNS] = stats.by_kind[RR_KIND_STATIC];
+	cluster_guard_baseline(&conf->guard, &stats);
 	knotd_mod_stats_store(ctx->mod, 0, CTR_RECORDS, 0, stats.records);
 	knotd_mod_stats_store(ctx->mod, 0, CTR_SYNC_AGE, 0, conf->data_age_s);
 	atomic_store(&ctx->sync_age, conf->data_age_s);
+}
+
+/*! \brief Logs a warning for each lainlet URL whose host lies in a managed zone. */
+static void urls_check_zones(const lain_ctx_t *ctx, const knotd_conf_t *urls)
+{
+	for (size_t i = 0; i < urls->count; i++) {
+		for (size_t z = 0; z < ctx->managed_count; z++) {
+			char line[512];
+			if (url_host_in_zone(urls->multi[i].string, ctx->managed[z])) {
+				url_zone_warning(urls->multi[i].string, ctx->managed[z], line,
+				                 sizeof(line));
+				knotd_mod_log(ctx->mod, LOG_WARNING, "%s", line);
+			}
+		}
+	}
 }
 
 /*! \brief Starts the watcher with the configured lainlet URLs. */
@@ -545,6 +643,7 @@ static int watch_init(lain_ctx_t *ctx, knotd_mod_t *mod, const lain_log_t *log)
 	for (size_t i = 0; i < urls.count; i++) {
 		list[i] = urls.multi[i].string;
 	}
+	urls_check_zones(ctx, &urls);
 	knotd_conf_t ca = knotd_conf_mod(mod, MOD_CA_FILE);
 	knotd_conf_t snapshot = knotd_conf_mod(mod, MOD_SNAPSHOT);
 	knotd_conf_t data_file = knotd_conf_mod(mod, MOD_DATA_FILE);

@@ -823,7 +823,7 @@ static int lines_token(void *arg, json_token_t tok, const char *text, size_t len
 		return KNOT_EOK;
 	}
 	tinydata_ctx_t tctx = { .source = key, .log = bad_line, .log_arg = &r->bad,
-	                        .kind = RR_KIND_STATIC };
+	                        .kind = RR_KIND_STATIC, .flags = RR_FLAG_TINYDNS };
 	return tinydata_line(&tctx, &r->data.records, text, len, lineno);
 }
 

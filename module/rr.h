@@ -51,6 +51,8 @@ typedef struct {
 /*! \brief Record flags. */
 enum rr_flag {
 	RR_FLAG_AUTO_SERIAL = 1 << 0, /*!< SOA whose serial the table sets (publish time). */
+	RR_FLAG_TINYDNS     = 1 << 1, /*!< From tinydns_fqdns, not the data file (both are
+	                                   RR_KIND_STATIC): what its mass-drop guard counts. */
 };
 
 /*! \brief A client location rule (tinydns-data '%' line). */

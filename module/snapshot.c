@@ -8,7 +8,10 @@
  *   u64 payload length, u64 FNV-1a of the file without this field, then the payload:
  *   u16 length and the bytes of the cluster's name, then
  *   per record: u16 type, u32 ttl, u8 kind, u8 flags, u64 tai, u32 node,
- *   2 bytes loc, u8 expires, owner (wire name), u16 rdlen, rdata;
+ *   2 bytes loc, u8 expires, owner (wire name), u16 rdlen, rdata
+ *   (flags are RR_FLAG_*: RR_FLAG_TINYDNS tells tinydns_fqdns' records from the data
+ *   file's; a snapshot of a mod-lain before it has none, which gives that source's
+ *   mass-drop guard no baseline after the restart);
  *   per location rule: u8 length, 4 prefix bytes, 2 bytes loc.
  */
 #include <errno.h>

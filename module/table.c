@@ -50,6 +50,7 @@ struct table {
 	size_t loc_cap;          /*!< Rules allocated. */
 	size_t records;          /*!< Records loaded. */
 	size_t by_kind[RR_KIND_COUNT]; /*!< Records by kind. */
+	size_t tinydns;          /*!< Records from tinydns_fqdns (RR_FLAG_TINYDNS). */
 	uint32_t serial;         /*!< Serial of automatic SOAs. */
 	atomic_uint refs;        /*!< References; the last table_free frees. */
 };
@@ -400,6 +401,7 @@ static size_t rrset_put(table_t *t, table_rrset_t *set, uint8_t *at, const uint8
 	set->ttl = ttl;
 	t->records++;
 	t->by_kind[kind < RR_KIND_COUNT ? kind : RR_KIND_STATIC]++;
+	t->tinydns += (flags & RR_FLAG_TINYDNS) != 0;
 	return knot_rdata_size(rdlen);
 }
 
@@ -731,6 +733,7 @@ table_stats_t table_stats(const table_t *t)
 		         t->view_count * sizeof(*t->views) + t->loc_count * sizeof(*t->locs),
 	};
 	memcpy(s.by_kind, t->by_kind, sizeof(s.by_kind));
+	s.tinydns = t->tinydns;
 	return s;
 }
 

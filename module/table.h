@@ -92,6 +92,7 @@ typedef struct {
 	size_t rrsets;    /*!< Rrsets. */
 	size_t bytes;     /*!< Memory held. */
 	size_t by_kind[RR_KIND_COUNT]; /*!< Records by what made them. */
+	size_t tinydns;   /*!< Records from tinydns_fqdns (RR_FLAG_TINYDNS). */
 } table_stats_t;
 
 /*!

@@ -345,7 +345,7 @@ static int emit(line_t *l, const meta_t *m, const name_t *owner, uint16_t type,
 		return KNOT_ENOMEM;
 	}
 	rr->kind = l->ctx->kind;
-	rr->flags = flags;
+	rr->flags = flags | l->ctx->flags;
 	rr->view = m->view;
 	return KNOT_EOK;
 }

@@ -31,6 +31,7 @@ typedef struct {
 	tinydata_log_f log;  /*!< Called for each bad line, may be NULL. */
 	void *log_arg;       /*!< Its argument. */
 	uint8_t kind;        /*!< Kind set on every record made (RR_KIND_*). */
+	uint8_t flags;       /*!< Flags added to every record made (RR_FLAG_*). */
 	unsigned skipped;    /*!< Lines skipped so far (output). */
 } tinydata_ctx_t;
 

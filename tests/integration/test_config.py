@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """knotc conf-check accepts good mod-lain sections and rejects bad values with a message
-naming the item."""
+naming the item; a lainlet URL whose host is a name in a zone the module serves (a
+bootstrap loop when knotd is the host's resolver) is warned of, by knotc conf-check and
+by knotd when the module loads, and still accepted."""
 
 import os
 import subprocess
 import tempfile
 
 import harness
+from harness import Knotd, Lainlet, query, wait_until
 
 GOOD = '''
     lainlet: http://127.0.0.1:9001
@@ -65,6 +68,42 @@ def main(tap):
         rc, out = check(conf(tmp, 'ttl: 30', lainlet=False))
         tap.ok(rc != 0 and 'no lainlet' in out, 'a section without lainlet is rejected',
                diag=out)
+        url_in_zone(tap, tmp)
+
+
+ZONE_WARNING = ('warning: mod-lain: lainlet %s: its host is a name in the zone %s this '
+                'module serves')
+
+
+def url_in_zone(tap, tmp):
+    rc, out = check(conf(tmp, 'lainlet: http://LAINLET.lain:9001', lainlet=False))
+    tap.ok(rc == 0 and ZONE_WARNING % ('http://LAINLET.lain:9001', 'lain.') in out,
+           'conf-check: a lainlet host in the default managed zone lain. is warned of, '
+           'not refused', diag=out)
+    rc, out = check(conf(tmp, 'lainlet: https://u:p@w@dns.example.org:1/x\n'
+                         'managed-zone: example.org', lainlet=False))
+    tap.ok(rc == 0 and ZONE_WARNING % ('https://***@dns.example.org:1/x', 'example.org.')
+           in out and 'p@w' not in out,
+           'conf-check: a host in a configured managed-zone is warned of (credentials '
+           'not shown)', diag=out)
+    clean = '\n'.join('lainlet: "%s"' % u for u in (
+        'http://192.168.77.21:9001', 'http://[::1]:9001', 'http://lainlet.example.com:9001',
+        'http://user@10.0.0.1', 'http://notlain:9001', 'http://20.172.in-addr.arpa.x:1'))
+    rc, out = check(conf(tmp, clean, lainlet=False))
+    tap.ok(rc == 0 and 'warning' not in out,
+           'conf-check: addresses and names outside the served zones: no warning', diag=out)
+
+    # knotd warns when the module loads; the name resolves here without it (localhost)
+    with Lainlet() as ll:
+        url = ll.url.replace('127.0.0.1', 'localhost')
+        with Knotd(lainlets=[url], extra_mod_conf='managed-zone: localhost') as kd:
+            m = kd.wait_log(r'warning: .*lainlet %s: its host is a name in the zone '
+                            r'localhost\. this module serves, resolvable only once the '
+                            r'module has data' % url.replace('.', r'\.'), 5)
+            tap.ok(m, 'knotd: the load warning names the URL and the zone',
+                   diag=kd.tail())
+            tap.ok(wait_until(lambda: query(kd.port, 'web-1.console.lain').rcode ==
+                              'NOERROR', 10), 'and the module runs all the same')
 
 
 if __name__ == '__main__':

@@ -1,14 +1,22 @@
 #!/usr/bin/env python3
 """data-file: a plain tinydns data file served without lainlet (a drop-in tinydns),
-picked up when it changes, bad lines skipped, never half-read; next to lainlet too."""
+picked up when it changes, bad lines skipped, never half-read; next to lainlet too.
 
+Next to lainlet, each source's mass-drop guard counts only its own records: after a
+`knotc reload` and after a restart from the snapshot, the data file's records are not
+taken for tinydns_fqdns' (which would hold its first document back for drop-hold and
+with it every update), and a real mass drop of tinydns_fqdns or coreinfo, live or as
+the first document, is still held back."""
+
+import json
 import os
 import re
+import shutil
 import tempfile
 import time
 
 import harness
-from harness import Knotd, Lainlet, query, wait_until
+from harness import Knotd, Lainlet, fixture, query, wait_until, with_ip
 
 DATA = '''# a tinydns data file
 .example.org:192.0.2.1:a:300
@@ -33,6 +41,101 @@ def write(path, text):
 
 def a(kd, name):
     return sorted(rr[3] for rr in query(kd.port, name, 'A', timeout=1.0).rrs('answer', 'A'))
+
+
+def connections(ll):
+    """Streams lainlet ever opened (a mark: a new instance's streams add to it)."""
+    return sum(ll.stats()['connections'].values())
+
+
+def change_answered(kd, ll, core, ip, since):
+    """Moves web-1.console.lain to ip once the module's 5 streams opened after the mark
+    `since` (connections) and returns the seconds until it is answered, None if not
+    within 1 s."""
+    if not wait_until(lambda: connections(ll) >= since + 5, 10):
+        return None
+    ll.set_doc('coreinfo', with_ip(core, 'console.web.web', 1, ip))
+    t0 = time.monotonic()
+    if not wait_until(lambda: a(kd, 'web-1.console.lain') == [ip], 1.0):
+        return None
+    return time.monotonic() - t0
+
+
+def held(kd, source, mark):
+    """The guard's "held back" line of a source after the log mark, or None."""
+    m = kd.wait_log(r'%s: document would remove \d+ of \d+ records, held back' % source,
+                    3, start=mark)
+    return m.group(0) if m else None
+
+
+def both_sources(tap, tmp):
+    core = fixture('coreinfo.json')
+    cfg = fixture('config-tinydns_fqdns.json')
+    bulk = dict(cfg)
+    bulk['tinydns_fqdns/bulk'] = json.dumps(['+h%d.ops.lain:10.9.0.%d:300' % (i, i)
+                                             for i in range(1, 31)])
+    # coreinfo down to 3 of its 15 containers; tinydns_fqdns without the 30 bulk lines
+    few = {k: v for k, v in core.items() if k in ('console.web.web',
+                                                  'webrouter.worker.worker')}
+    path = os.path.join(tmp, 'both')
+    snap = os.path.join(tmp, 'both.snap')
+    # the file's own 39 records outnumber tinydns_fqdns' 13 of the fixtures
+    write(path, DATA + ''.join('+f%d.example.org:192.0.2.%d\n' % (i, 100 + i)
+                               for i in range(1, 31)))
+    conf = 'data-file: %s\nsnapshot: "%s"' % (path, snap)
+    served = lambda kd: (a(kd, 'f30.example.org') == ['192.0.2.130'] and  # noqa: E731
+                         a(kd, 'web-3.hello.lain') == ['172.20.3.10'] and
+                         a(kd, 'h30.ops.lain') == ['10.9.0.30'])
+    with Lainlet() as ll:
+        kd = Knotd(lainlets=[ll.url], extra_mod_conf=conf).start()
+        try:
+            tap.ok(wait_until(lambda: a(kd, 'f30.example.org') == ['192.0.2.130'] and
+                              a(kd, 'web-3.hello.lain') == ['172.20.3.10'], 10),
+                   'both sources: synced', diag=kd.tail())
+            ll.set_doc('config', bulk)
+            tap.ok(wait_until(lambda: served(kd), 3) is True,
+                   'tinydns_fqdns with 30 more lines served', diag=kd.tail())
+
+            mark, c0 = len(kd.log()), connections(ll)
+            kd.knotc('reload')
+            dt = change_answered(kd, ll, core, '172.20.9.1', c0)
+            tap.ok(dt is not None and not held(kd, 'tinydns_fqdns', mark),
+                   'after knotc reload: a coreinfo change answered within 1 s (%s)'
+                   % ('%.3f s' % dt if dt is not None else 'not answered'), diag=kd.tail())
+            kd.stop()
+
+            c0 = connections(ll)
+            kd = Knotd(lainlets=[ll.url], extra_mod_conf=conf).start()
+            dt = change_answered(kd, ll, core, '172.20.9.2', c0)
+            tap.ok(dt is not None and 'snapshot %s loaded' % snap in kd.log()
+                   and not held(kd, 'tinydns_fqdns', 0),
+                   'after a restart from the snapshot: a coreinfo change answered within '
+                   '1 s (%s)' % ('%.3f s' % dt if dt is not None else 'not answered'),
+                   diag=kd.tail())
+
+            # a real mass drop of each source is held back: live, ...
+            mark = len(kd.log())
+            ll.set_doc('config', cfg)
+            ll.set_doc('coreinfo', few)
+            lines = [held(kd, 'tinydns_fqdns', mark), held(kd, 'coreinfo', mark)]
+            tap.ok(all(lines) and served(kd), 'live mass drops held back: %s' % lines,
+                   diag=kd.tail())
+            # ... as the first documents after a reload ...
+            mark = len(kd.log())
+            kd.knotc('reload')
+            lines = [held(kd, 'tinydns_fqdns', mark), held(kd, 'coreinfo', mark)]
+            tap.ok(all(lines) and served(kd),
+                   'after knotc reload, the first documents\' mass drops held back: %s'
+                   % lines, diag=kd.tail())
+            kd.stop()
+            # ... and after a restart from the snapshot
+            kd = Knotd(lainlets=[ll.url], extra_mod_conf=conf).start()
+            lines = [held(kd, 'tinydns_fqdns', 0), held(kd, 'coreinfo', 0)]
+            tap.ok(all(lines) and served(kd),
+                   'after a restart from the snapshot, the first documents\' mass drops '
+                   'held back: %s' % lines, diag=kd.tail())
+        finally:
+            kd.stop()
 
 
 def main(tap):
@@ -99,8 +202,11 @@ def main(tap):
     finally:
         kd.stop()
         os.unlink(fifo)
-        os.unlink(path)
-        os.rmdir(tmp)
+    os.unlink(path)
+    try:
+        both_sources(tap, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def fifo_data_file(tap, kd, fifo):

@@ -331,6 +331,66 @@ static void test_guard(void)
 	cluster_clear(&c);
 }
 
+/*! \brief A tinydns_fqdns document of one key with n A lines. */
+static char *tinydns_lines(int n)
+{
+	char *doc = malloc(64 + n * 40);
+	size_t len = sprintf(doc, "{\"tinydns_fqdns/bulk\": \"[");
+	for (int i = 1; i <= n; i++) {
+		len += sprintf(doc + len, "%s\\\"+h%d.ops.lain:10.9.0.%d\\\"", i > 1 ? ", " : "",
+		               i, i);
+	}
+	strcpy(doc + len, "]\"}");
+	return doc;
+}
+
+/*!
+ * \brief The baselines a table gives each source's guard count that source's records
+ *        only: the data file's are not tinydns_fqdns'.
+ */
+static void test_guard_baseline(void)
+{
+	lain_log_t sink = { NULL, NULL };
+	lainlet_ctx_t ctx = { .ttl = 30, .log = &sink, .log_max = 3 };
+	cluster_guard_t guard = { .percent = 50, .min_records = 10, .hold_ms = 1000 };
+	cluster_t c;
+	cluster_init(&c, &ctx, &guard);
+	c.want_file = true;
+	char file[30 * 32] = "";
+	for (int i = 1; i <= 30; i++) {
+		sprintf(file + strlen(file), "+f%d.example.org:192.0.2.%d\n", i, i);
+	}
+	char *d12 = tinydns_lines(12), *d3 = tinydns_lines(3), *core = instances(20);
+	table_t *table = NULL;
+	ok(cluster_apply_file(&c, "data", file, strlen(file)) == KNOT_EOK &&
+	   cluster_apply(&c, CLUSTER_TINYDNS, d12, strlen(d12), 0) == KNOT_EOK &&
+	   cluster_apply(&c, CLUSTER_COREINFO, core, strlen(core), 0) == KNOT_EOK &&
+	   cluster_build(&c, 1, &table) == KNOT_EOK, "30 file lines, 12 tinydns_fqdns lines, "
+	   "20 instances: built");
+	table_stats_t stats = table != NULL ? table_stats(table) : (table_stats_t){ 0 };
+	cluster_guard_t next = guard;
+	cluster_guard_baseline(&next, &stats);
+	ok(next.baseline[CLUSTER_TINYDNS] == 12 &&
+	   next.baseline[CLUSTER_COREINFO] == cluster_source_records(&c, CLUSTER_COREINFO) &&
+	   next.baseline[CLUSTER_DEPENDS] == 0, "baselines: tinydns_fqdns %zu (its own of %zu "
+	   "static records), coreinfo %zu", next.baseline[CLUSTER_TINYDNS],
+	   stats.by_kind[RR_KIND_STATIC], next.baseline[CLUSTER_COREINFO]);
+	cluster_t after; // the next instance (reload) or a restart from this table
+	cluster_init(&after, &ctx, &next);
+	ok(cluster_apply(&after, CLUSTER_TINYDNS, d12, strlen(d12), 0) == KNOT_EOK,
+	   "its first tinydns_fqdns document, the same 12 lines, is not held back");
+	cluster_clear(&after);
+	cluster_init(&after, &ctx, &next);
+	ok(cluster_apply(&after, CLUSTER_TINYDNS, d3, strlen(d3), 0) == KNOT_EBUSY,
+	   "a first document of 3 lines is held back");
+	cluster_clear(&after);
+	table_free(table);
+	free(d12);
+	free(d3);
+	free(core);
+	cluster_clear(&c);
+}
+
 /*! \brief Every fixture document fed in pieces reads as it does whole. */
 static void test_pieces(void)
 {
@@ -384,5 +444,6 @@ int main(int argc, char **argv)
 	test_bad_items();
 	test_bad_items_once();
 	test_guard();
+	test_guard_baseline();
 	return done_testing();
 }

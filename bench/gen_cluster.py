@@ -16,7 +16,7 @@ Writes into DIR:
                        container addresses, 10% NXDOMAIN names in lain.
   meta.json            sizes and a few names/addresses the measurements use
 
-Names are those mod-lain makes (README, doc/lainlet-api.md): `<proc>-<n>.<app in DNS
+Names are those mod-lain makes (README, doc/lainlet.md): `<proc>-<n>.<app in DNS
 order>.lain A` = the first container's IP, its PTR, and `<app>.lain A` = every web router
 address for every app but webrouter. Portals (per querying node: a view no zone file or
 plain tinydns data expresses) are in depends.json only, and not in the query mix.

@@ -3,7 +3,7 @@
  * \brief tinydns-data lines -> records (djbdns 1.05 + Debian's S line).
  *
  * Every line type of tinydns-data is read the way tinydns-data reads it
- * (../shared/docs/tinydns-data.md §1-§2): field splitting, \ooo escapes,
+ * (doc/tinydns-data.md §1-§2): field splitting, \ooo escapes,
  * x expansion, lenient numbers and IPs, default TTLs, TXT cut into 127-byte
  * strings, timestamps and locations (rr_view_t), duplicates kept. The SOA of a
  * '.' line is flagged RR_FLAG_AUTO_SERIAL: the table sets its serial.

@@ -5,7 +5,7 @@ Only for tests, only on 127.0.0.0/8, Python 3 standard library only.
 
     lainlet.py --fixtures DIR --listen 127.0.0.1 --port 0 --port-file F
 
-Documents (see doc lainlet-api.md):
+Documents (see doc/lainlet.md):
     GET /v2/coreinfowatcher[?appname=A]   coreinfo.json
     GET /v2/depends[?target=P]            depends.json
     GET /v2/configwatcher?target=P        config-*.json merged, keys with prefix P

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The differential test: mod-lain's data-file against Debian's tinydns-data + tinydns-get.
 
-For the cases in tinydns_cases/ (from ../shared/docs/tinydns-exp/cases, the experiments
-behind ../shared/docs/tinydns-data.md) and for seeded random data files
+For the cases in tinydns_cases/ (the experiments behind doc/tinydns-data.md, listed in
+its §4) and for seeded random data files
 (tinydns_gen.py: every line type, locations, timestamps, wildcards, names of many
 depths), the same data is compiled by tinydns-data and served by one knotd with
 mod-lain (`data-file`, no lainlet); the same (type, name, client address) questions go
@@ -12,8 +12,8 @@ of referrals. Authority and additional sections of positive answers are not comp
 (tinydns puts the zone's NS there, Knot-style answers do not).
 
 An answer that differs must be explained by one of the ALLOWED differences below, each
-a documented choice of ../shared/docs/tinydns-data.md §5 ("What mod-lain keeps from
-tinydns, and where it answers better"); anything else fails, with the data lines, the
+a documented choice of doc/tinydns-data.md §5 ("What mod-lain keeps from tinydns
+and where it differs"); anything else fails, with the data lines, the
 question, tinydns-get's and mod-lain's answers.
 
 Most allowed differences need to know what tinydns-data made of the data: the test

@@ -2,7 +2,7 @@
  * \file
  * \brief Unit tests of the tinydns-data reader (module/tinydata.c).
  *
- * Expected bytes come from tinydns-data.md §1, §2 and the tinydns-data/cdb
+ * Expected bytes come from doc/tinydns-data.md §1, §2 and the tinydns-data/cdb
  * observations of §4 (for example case 20's SOA rdata).
  */
 #include <stdio.h>

@@ -446,7 +446,7 @@ class Model:
     def ours_ttls(self, owner, tnum, cloc, now):
         """TTLs mod-lain gives the owner's records of a type: one per RRset, an RRset
         being the records of one view (timestamp, location), its TTL that of its last
-        line (table.c). Returns [(ttl, counts down)]."""
+        line (table_build.c). Returns [(ttl, counts down)]."""
         groups = collections.OrderedDict()
         for r in self.source(owner, cloc, now):
             if r.type != tnum:

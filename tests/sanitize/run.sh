@@ -41,7 +41,7 @@ check() {
 	fi
 }
 
-for t in sse tinydata lainlet table answer snapshot; do
+for t in sse tinydata lainlet rr table answer status snapshot; do
 	if [ ! -f "$src/tests/unit/test_$t.c" ]; then
 		continue
 	fi

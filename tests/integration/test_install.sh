@@ -275,8 +275,9 @@ EOF
 	grep -Eq '^ +web-1\.console\.lain A +-> 172\.20\.1\.4 ' "$tmp/demo.out"
 	ok $? "installed: the demo answers (web-1.console.lain A 172.20.1.4)" "$tmp/demo.out"
 	pid=$(cat "$demo/knotd.pid" 2>/dev/null || echo none)
+	# (seen from outside knotd's mount namespace, a path may carry a chroot's prefix)
 	grep mod-lain "/proc/$pid/maps" 2>&1 | awk '{ print $NF }' | sort -u >"$tmp/demo.maps"
-	echo "$built" | cmp -s - "$tmp/demo.maps"
+	test -s "$tmp/demo.maps" && ! grep -qvF "$built" "$tmp/demo.maps"
 	ok $? "installed: the demo's knotd maps the built module only, not the installed one" \
 		"$tmp/demo.maps"
 	sed -n 's/^Change a doc: *//p' "$tmp/demo.out" >"$tmp/hint"

@@ -23,6 +23,7 @@ if [ -z "$dir" ] || [ ! -e "$dir/mod-lain.so" ]; then
 fi
 # In the namespace ($1: the directory, then the command): hide the directory, then run
 # the command (as the caller's user id again when a user namespace made us root).
+# shellcheck disable=SC2016
 hide='mount -t tmpfs -o ro,size=4k,mode=755 mod-lain-dev "$1" || {
 	echo "knot-dev.sh: cannot hide $1 (mod-lain.so installed there): make uninstall" >&2
 	exit 125

@@ -244,8 +244,9 @@ if [ -z "$why" ]; then
 	export MOD_LAIN_SO
 	built=$(readlink -f "$MOD_LAIN_SO")
 	# in_installed CMD...: CMD where $moduledir holds the installed mod-lain.so
+	# shellcheck disable=SC2016
 	in_installed() {
-		unshare -m sh "$tmp/ns.sh" sh -c 'test -e "$0" && shift && exec "$@"' \
+		unshare -m sh "$tmp/ns.sh" sh -c 'test -e "$0" && exec "$@"' \
 			"$moduledir/mod-lain.so" "$@"
 	}
 	# a knotd as the tests start it: harness.Knotd, through knot-dev.sh as make check does

@@ -9,7 +9,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
-run=${MOD_LAIN_DEMO_DIR:-/tmp/mod-lain-demo}
+run=${MOD_LAIN_DEMO_DIR:-/tmp/mod-lain-demo}	# (the default is also in "Stop it" below)
 dns_port=${MOD_LAIN_DEMO_PORT:-5353}
 
 stop_pid() {
@@ -90,21 +90,24 @@ done <<EOT
 web-1.console.lain A			instance 1 of app console (coreinfo)
 web-3.hello.lain A			instance 3 of app hello (coreinfo)
 redis-2.hello.redis.resource.lain A	a resource instance (coreinfo)
-hello.lain A				an app name: the web router (coreinfo, dns_ip)
-grafana.lain A				CNAME line of the tinydns_fqdns config
-anything.example.com A			+*.example.com line of the tinydns_fqdns config
+hello.lain A				an app name: the +webrouter.lain lines of tinydns_fqdns
+grafana.lain A				Cgrafana.lain line of tinydns_fqdns
+anything.example.com A			+*.example.com line of tinydns_fqdns (domain: example.com)
 10.1.20.172.in-addr.arpa PTR		a container's address (coreinfo)
 EOT
 doc=$top/tests/fixtures/coreinfo.json
+stop="scripts/demo.sh stop"
+[ "$run" = /tmp/mod-lain-demo ] || stop="MOD_LAIN_DEMO_DIR=$run $stop"
 cat <<EOT
 
-tinydns_fqdns config: operators' extra records in tinydns-data syntax
-                (tests/fixtures/config-tinydns_fqdns.json; doc/mod-lain.rst).
+tinydns_fqdns:  lainlet's config key with operators' and networkd's records in
+                tinydns-data syntax (tests/fixtures/config-tinydns_fqdns.json; the domain
+                key: config-domain.json). mod-lain(7) (doc/mod-lain.rst) tells the rest.
 Query it:       kdig @127.0.0.1 -p $dns_port web-1.hello.lain A
 Counters:       knotc -s $run/knot.sock stats mod-lain
 Change a doc:   sed 's/"172.20.1.4"/"172.20.1.99"/' $doc | curl -sS --data-binary @- '$lainlet/_ctl/doc?name=coreinfo'
   then:         kdig @127.0.0.1 -p $dns_port +short web-1.console.lain A   (172.20.1.99 now)
 Back to start:  curl -sS -X POST '$lainlet/_ctl/reset'
 Logs:           $run/knotd.log
-Stop it:        scripts/demo.sh stop
+Stop it:        $stop
 EOT

@@ -90,7 +90,8 @@ else
 	[ -n "$doc" ] || doc="$top/doc/benchmarks.md"
 	cmd="bench/run.sh"
 fi
-python3 bench/bench.py --module-so "$so" --module-desc "$desc" --bin "$out/bin" \
-	--out "$out" "$@"
+# (knot-dev.sh: its knotd loads $so even when a mod-lain.so is installed)
+sh scripts/knot-dev.sh python3 bench/bench.py --module-so "$so" --module-desc "$desc" \
+	--bin "$out/bin" --out "$out" "$@"
 python3 bench/report.py --results "$out/results.json" --doc "$doc" \
 	--notes bench/notes.md --command "$cmd${extra:+ $extra}"

@@ -2,7 +2,8 @@
 # Installs what the tests need, builds, runs the whole test suite (make check),
 # then `make distcheck` (the tarball builds, passes make check, installs and
 # uninstalls cleanly; MOD_LAIN_DISTCHECK=0 skips it), and ends with a summary
-# line: "N passed, N failed, N skipped".
+# line: "N passed, N failed, N skipped" (N: TAP test points, not test files),
+# then one line per skipped point saying which test and why (its "# SKIP reason").
 set -u
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh test || exit 1
@@ -31,4 +32,10 @@ if [ "${MOD_LAIN_DISTCHECK:-1}" != 0 ]; then
 	fi
 fi
 echo "$pass passed, $fail failed, $skip skipped"
+# why each skipped point skipped: the TAP "# SKIP reason" of tests/*/*.log
+for log in tests/*/*.log; do
+	t=${log%.log}
+	sed -n -e "s|^ok [0-9]* *-* *\(.*\) # SKIP \(.*\)|  skipped: $t: \1 (\2)|p" \
+		-e "s|^1\.\.0 # SKIP \(.*\)|  skipped: $t, all of it (\1)|p" "$log"
+done
 exit $status

@@ -3,10 +3,13 @@
 # demo lainlet that serves the sample cluster (tests/fixtures), on loopback.
 #   scripts/demo.sh        install packages, build, start, print live answers
 #   scripts/demo.sh stop   stop the demo's knotd and lainlet
+# Environment: MOD_LAIN_DEMO_DIR [/tmp/mod-lain-demo], MOD_LAIN_DEMO_PORT [5353],
+#   MOD_LAIN_SO: run this built module (no package install, no build) [.libs/mod-lain.so]
+# knotd runs through scripts/knot-dev.sh: it loads this module even after `make install`.
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
-run=${MOD_LAIN_DEMO_DIR:-/tmp/mod-lain-demo}
+run=${MOD_LAIN_DEMO_DIR:-/tmp/mod-lain-demo}	# (the default is also in "Stop it" below)
 dns_port=${MOD_LAIN_DEMO_PORT:-5353}
 
 stop_pid() {
@@ -27,8 +30,13 @@ if [ "${1:-}" = stop ]; then
 	exit 0
 fi
 
-sh scripts/deps.sh build
-sh scripts/build.sh
+if [ -n "${MOD_LAIN_SO:-}" ]; then
+	so=$MOD_LAIN_SO
+else
+	sh scripts/deps.sh build
+	sh scripts/build.sh
+	so=$top/.libs/mod-lain.so
+fi
 stop_pid "$run/knotd.pid"
 stop_pid "$run/lainlet.pid"
 mkdir -p "$run"
@@ -52,7 +60,7 @@ database:
     storage: $run
 module:
   - id: mod-lain
-    file: $top/.libs/mod-lain.so
+    file: $so
 mod-lain:
   - id: default
     lainlet: $lainlet
@@ -61,8 +69,8 @@ template:
   - id: default
     global-module: mod-lain/default
 CONF
-knotc -c "$run/knot.conf" conf-check >/dev/null
-knotd -c "$run/knot.conf" >/dev/null 2>&1 &
+sh scripts/knot-dev.sh knotc -c "$run/knot.conf" conf-check >/dev/null
+sh scripts/knot-dev.sh knotd -c "$run/knot.conf" >/dev/null 2>&1 &	# keeps the PID
 echo $! >"$run/knotd.pid"
 
 ask() { kdig @127.0.0.1 -p "$dns_port" +short +time=1 +retry=0 "$@" 2>/dev/null; }
@@ -75,16 +83,31 @@ if [ -z "$(ask web-1.console.lain A)" ]; then
 fi
 
 echo "knotd with mod-lain answers on 127.0.0.1:$dns_port, watching the demo lainlet $lainlet"
-for q in "web-1.console.lain A" "web-3.hello.lain A" "redis-2.hello.redis.resource.lain A" \
-	"hello.lain A" "grafana.lain A" "anything.example.com A" "10.1.20.172.in-addr.arpa PTR"; do
-	printf '  %-40s -> %s\n' "$q" "$(ask $q | tr '\n' ' ')"
-done
+echo "(its documents: tests/fixtures, explained in tests/fixtures/README.md)"
+while read -r name type why; do
+	printf '  %-40s -> %-28s %s\n' "$name $type" "$(ask "$name" "$type" | tr '\n' ' ')" "$why"
+done <<EOT
+web-1.console.lain A			instance 1 of app console (coreinfo)
+web-3.hello.lain A			instance 3 of app hello (coreinfo)
+redis-2.hello.redis.resource.lain A	a resource instance (coreinfo)
+hello.lain A				an app name: the +webrouter.lain lines of tinydns_fqdns
+grafana.lain A				Cgrafana.lain line of tinydns_fqdns
+anything.example.com A			+*.example.com line of tinydns_fqdns (domain: example.com)
+10.1.20.172.in-addr.arpa PTR		a container's address (coreinfo)
+EOT
+doc=$top/tests/fixtures/coreinfo.json
+stop="scripts/demo.sh stop"
+[ "$run" = /tmp/mod-lain-demo ] || stop="MOD_LAIN_DEMO_DIR=$run $stop"
 cat <<EOT
 
+tinydns_fqdns:  lainlet's config key with operators' and networkd's records in
+                tinydns-data syntax (tests/fixtures/config-tinydns_fqdns.json; the domain
+                key: config-domain.json). mod-lain(7) (doc/mod-lain.rst) tells the rest.
 Query it:       kdig @127.0.0.1 -p $dns_port web-1.hello.lain A
-Counters:       knotc -c $run/knot.conf stats mod-lain
-Change a doc:   curl -X POST --data-binary @tests/fixtures/coreinfo.json \\
-                  '$lainlet/_ctl/doc?name=coreinfo'
+Counters:       knotc -s $run/knot.sock stats mod-lain
+Change a doc:   sed 's/"172.20.1.4"/"172.20.1.99"/' $doc | curl -sS --data-binary @- '$lainlet/_ctl/doc?name=coreinfo'
+  then:         kdig @127.0.0.1 -p $dns_port +short web-1.console.lain A   (172.20.1.99 now)
+Back to start:  curl -sS -X POST '$lainlet/_ctl/reset'
 Logs:           $run/knotd.log
-Stop it:        scripts/demo.sh stop
+Stop it:        $stop
 EOT

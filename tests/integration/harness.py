@@ -15,6 +15,9 @@ Every test is a standalone script run by Automake's TAP driver:
         harness.run(main)
 
 Environment (set by `make check`): MOD_LAIN_SO, MOD_LAIN_SRCDIR, KNOTD, KNOTC, KDIG.
+make check runs every test through scripts/knot-dev.sh (knotd loads the built module even
+when `make install` put a copy in its module directory); so does a test run by hand:
+`scripts/knot-dev.sh python3 tests/integration/test_x.py`.
 MOD_LAIN_KEEP_TMP=1 keeps the temporary directories (their paths are printed as TAP
 comments). Only 127.0.0.0/8 is used; every process is started with a parent-death
 signal and stopped by its PID; every wait has a deadline.
@@ -700,8 +703,12 @@ class Knotd:
 
         def ready():
             if self.proc.poll() is not None:
-                raise RuntimeError('knotd exited with %s at start:\n%s'
-                                   % (self.proc.returncode, _tail(self.log(), 30)))
+                log = self.log()
+                hint = ('\n(mod-lain.so is installed in knotd\'s module directory: run '
+                        'through scripts/knot-dev.sh, as make check does)'
+                        if 'duplicate module' in log else '')
+                raise RuntimeError('knotd exited with %s at start:\n%s%s'
+                                   % (self.proc.returncode, _tail(log, 30), hint))
             return self.knotc('status', timeout=2).returncode == 0
 
         deadline = time.monotonic() + self.start_timeout

@@ -5,7 +5,10 @@
 # as root, knotd finds the installed module in its own module directory and runs a
 # knot.conf with only `global-module: mod-lain/default` and a mod-lain section: the
 # installed tree is overlaid on the real directory in a private mount namespace
-# (unshare -m), so nothing is installed on the machine.
+# (unshare -m), so nothing is installed on the machine. With mod-lain.so installed
+# there, a knotd started as make check starts it (scripts/knot-dev.sh, the harness)
+# and the demo (scripts/demo.sh) still load the built module and answer, and the
+# demo's "change a document" hint changes an answer.
 #
 # Environment (set by `make check`): MOD_LAIN_BUILDDIR, MOD_LAIN_SRCDIR,
 # MOD_LAIN_MODULEDIR, MOD_LAIN_MANDIR, MOD_LAIN_MAKE, KNOTD, KNOTC, KDIG.
@@ -59,7 +62,9 @@ KDIG=${KDIG:-$(tool kdig || echo kdig)}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mod-lain-install.XXXXXX")
 pids=""
+demo=""
 cleanup() {
+	[ -z "$demo" ] || MOD_LAIN_DEMO_DIR=$demo sh "$src/scripts/demo.sh" stop >/dev/null 2>&1
 	for p in $pids; do
 		kill "$p" 2>/dev/null && sleep 0.2
 		kill -9 "$p" 2>/dev/null
@@ -80,6 +85,9 @@ $make -C "$build" install DESTDIR="$d" >"$tmp/install.out" 2>&1
 ok $? "make install DESTDIR=... succeeds" "$tmp/install.out"
 test -f "$d$moduledir/mod-lain.so"
 ok $? "mod-lain.so in the module directory ($moduledir)"
+grep -E 'libtool|Libraries have been installed|LD_LIBRARY_PATH' "$tmp/install.out" >"$tmp/banner"
+test ! -s "$tmp/banner"
+ok $? "make install says nothing of libtool (no library advice: a knotd module)" "$tmp/banner"
 find "$d" -name '*.la' >"$tmp/la"
 test ! -s "$tmp/la"
 ok $? "no libtool archive installed" "$tmp/la"
@@ -156,7 +164,12 @@ EOF
 		why="no overlay mount in a private namespace here: $(head -1 "$tmp/ns.out")"
 fi
 if [ -n "$why" ]; then
-	for t in "without the overlay, knotd does not know mod-lain" "$e2e: conf-check" "$e2e: answers" "$e2e: a module section too is an error"; do
+	for t in "without the overlay, knotd does not know mod-lain" "$e2e: conf-check" \
+		"$e2e: answers" "$e2e: a module section too is an error" \
+		"installed: make check's knotd answers" \
+		"installed: make check's knotd maps the built module only" \
+		"installed: the demo answers" "installed: the demo's knotd maps the built module only" \
+		"the demo's change-a-document hint changes an answer"; do
 		skip "$t" "$why"
 	done
 else
@@ -222,6 +235,67 @@ EOF
 	rc=$?
 	test $rc -ne 0 && grep -q 'duplicate module' "$tmp/dup.out"
 	ok $? "$e2e: a module section too is an error (duplicate module)" "$tmp/dup.out"
+fi
+
+# --- with mod-lain.so installed, make check and the demo load the built one -------
+
+if [ -z "$why" ]; then
+	MOD_LAIN_SO=${MOD_LAIN_SO:-$build/.libs/mod-lain.so}
+	export MOD_LAIN_SO
+	built=$(readlink -f "$MOD_LAIN_SO")
+	# in_installed CMD...: CMD where $moduledir holds the installed mod-lain.so
+	# shellcheck disable=SC2016
+	in_installed() {
+		unshare -m sh "$tmp/ns.sh" sh -c 'test -e "$0" && exec "$@"' \
+			"$moduledir/mod-lain.so" "$@"
+	}
+	# a knotd as the tests start it: harness.Knotd, through knot-dev.sh as make check does
+	cat >"$tmp/built.py" <<'EOF'
+import harness
+with harness.Lainlet() as ll, harness.Knotd(lainlets=[ll.url]) as kd:
+    a = harness.wait_until(lambda: harness.query(kd.port, 'web-1.console.lain').rrs(), 10)
+    print('answer', ' '.join(r[3] for r in a or []))
+    with open('/proc/%d/maps' % kd.proc.pid) as f:
+        print('maps', ' '.join(sorted({l.split()[-1] for l in f if 'mod-lain' in l})))
+EOF
+	PYTHONPATH="$here" in_installed sh "$src/scripts/knot-dev.sh" python3 "$tmp/built.py" \
+		>"$tmp/built.out" 2>&1
+	grep -qx 'answer 172.20.1.4' "$tmp/built.out"
+	ok $? "installed: make check's knotd answers (web-1.console.lain A 172.20.1.4)" \
+		"$tmp/built.out"
+	grep -qxF "maps $built" "$tmp/built.out"
+	ok $? "installed: make check's knotd maps the built module only, not the installed one" \
+		"$tmp/built.out"
+
+	# the demo, on its own port and in its own directory
+	demo=$tmp/demo
+	MOD_LAIN_DEMO_DIR=$demo
+	MOD_LAIN_DEMO_PORT=$(PYTHONPATH="$here" python3 -c 'import harness; print(harness.free_port())')
+	export MOD_LAIN_DEMO_DIR MOD_LAIN_DEMO_PORT
+	in_installed sh "$src/scripts/demo.sh" >"$tmp/demo.out" 2>&1
+	grep -Eq '^ +web-1\.console\.lain A +-> 172\.20\.1\.4 ' "$tmp/demo.out"
+	ok $? "installed: the demo answers (web-1.console.lain A 172.20.1.4)" "$tmp/demo.out"
+	pid=$(cat "$demo/knotd.pid" 2>/dev/null || echo none)
+	# (seen from outside knotd's mount namespace, a path may carry a chroot's prefix)
+	grep mod-lain "/proc/$pid/maps" 2>&1 | awk '{ print $NF }' | sort -u >"$tmp/demo.maps"
+	test -s "$tmp/demo.maps" && ! grep -qvF "$built" "$tmp/demo.maps"
+	ok $? "installed: the demo's knotd maps the built module only, not the installed one" \
+		"$tmp/demo.maps"
+	sed -n 's/^Change a doc: *//p' "$tmp/demo.out" >"$tmp/hint"
+	sh "$tmp/hint" >"$tmp/hint.out" 2>&1
+	ans=""
+	i=0
+	while [ "$ans" != 172.20.1.99 ] && [ $i -lt 100 ]; do
+		ans=$("$KDIG" @127.0.0.1 -p "$MOD_LAIN_DEMO_PORT" +short +time=1 +retry=0 \
+			web-1.console.lain A 2>/dev/null)
+		[ "$ans" = 172.20.1.99 ] || sleep 0.1
+		i=$((i + 1))
+	done
+	test -s "$tmp/hint" && test "$ans" = 172.20.1.99
+	ok $? "the demo's change-a-document hint changes an answer (web-1.console.lain A: $ans)" \
+		"$tmp/hint"
+	sh "$src/scripts/demo.sh" stop >/dev/null 2>&1
+	demo=""
 fi
 
 echo "1..$n"

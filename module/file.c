@@ -37,6 +37,17 @@ static int open_regular(const char *path, struct stat *st)
 	return fd;
 }
 
+int file_check(const char *path)
+{
+	struct stat st;
+	int fd = open_regular(path, &st);
+	if (fd < 0) {
+		return fd;
+	}
+	close(fd);
+	return KNOT_EOK;
+}
+
 int file_read(const char *path, char **data, size_t *len, struct stat *st)
 {
 	struct stat own;

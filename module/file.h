@@ -36,6 +36,14 @@ static inline int file_errno(void)
 const char *file_strerror(int ret);
 
 /*!
+ * \brief Whether a path is a regular file this process can read (opened as
+ *        file_read does, then closed).
+ *
+ * \return KNOT_EOK, FILE_ENOTREG or a system error (KNOT_ENOENT: no file).
+ */
+int file_check(const char *path);
+
+/*!
  * \brief Reads a whole regular file.
  *
  * Opened without blocking (O_NONBLOCK, cleared once fstat() said it is a

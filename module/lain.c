@@ -1,11 +1,9 @@
 /*!
  * \file
- * \brief mod-lain: knotd glue. Schema, conf_check, load/unload, the query hook
- *        and counters. The only file that knows knotd's module API.
+ * \brief mod-lain: knotd glue. Load/unload, the query hook, counters, the
+ *        instances a reload hands the table between. With lain_conf.c (the
+ *        configuration), the only file that knows knotd's module API.
  */
-#include <arpa/inet.h>
-#include <dlfcn.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -14,184 +12,21 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <knot/module.h>
 #include <urcu.h>
 
 #include "answer.h"
+#include "lain_conf.h"
 #include "snapshot.h"
 #include "status.h"
 #include "watch.h"
 
-#define MOD_LAINLET      "\x07""lainlet"
-#define MOD_TTL          "\x03""ttl"
-#define MOD_NEGATIVE_TTL "\x0C""negative-ttl"
-#define MOD_HEARTBEAT    "\x09""heartbeat"
-#define MOD_MAX_DOCUMENT "\x0C""max-document"
-#define MOD_CA_FILE      "\x07""ca-file"
-#define MOD_BACKOFF_MAX  "\x0B""backoff-max"
-#define MOD_MANAGED_ZONE "\x0C""managed-zone"
-#define MOD_PORTAL_FALLBACK "\x0F""portal-fallback"
-#define MOD_FORWARDER    "\x09""forwarder"
-#define MOD_SNAPSHOT     "\x08""snapshot"
-#define MOD_DROP_GUARD   "\x0A""drop-guard"
-#define MOD_DROP_HOLD    "\x09""drop-hold"
-#define MOD_FAILBACK     "\x08""failback"
-#define MOD_DATA_FILE    "\x09""data-file"
-#define MOD_STATUS_NAME  "\x0B""status-name"
-#define MOD_STATUS_ACL   "\x0A""status-acl"
-
-/*! \brief The status name when none is configured. */
-#define STATUS_NAME_DEFAULT "status.mod-lain."
 /*! \brief Heartbeat windows without data after which the status says stale. */
 #define STALE_HEARTBEATS 3
-
-/*! \brief What a client on no portal's node gets for a portal name. */
-enum {
-	PORTAL_FALLBACK_ALL = 0, /*!< Every portal of the name. */
-	PORTAL_FALLBACK_NONE,    /*!< Nothing (tinydns). */
-};
-
-static const knot_lookup_t portal_fallbacks[] = {
-	{ PORTAL_FALLBACK_ALL,  "all" },
-	{ PORTAL_FALLBACK_NONE, "none" },
-	{ 0, NULL }
-};
-
 /*! \brief Least time between two snapshot writes. */
 #define SNAPSHOT_INTERVAL_MS 3000
 /*! \brief Sources with fewer records are not guarded against mass drops. */
 #define DROP_GUARD_MIN_RECORDS 10
-
-/*! \brief Zones answered SERVFAIL before the first sync when none is configured. */
-static const char *const default_managed[] = { "lain.", "20.172.in-addr.arpa." };
-
-/*! \brief Checks that a lainlet URL is http:// or https://. */
-static int check_url(knotd_conf_check_args_t *args)
-{
-	const char *url = (const char *)args->data;
-	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
-		args->err_str = "lainlet must be an http:// or https:// URL";
-		return KNOT_EINVAL;
-	}
-	return KNOT_EOK;
-}
-
-const yp_item_t lain_conf[] = {
-	{ MOD_LAINLET,      YP_TSTR,   YP_VNONE, YP_FMULTI, { check_url } },
-	{ MOD_TTL,          YP_TINT,   YP_VINT = { 0, 604800, 60, YP_STIME } },
-	{ MOD_NEGATIVE_TTL, YP_TINT,   YP_VINT = { 0, 86400, 5, YP_STIME } },
-	{ MOD_HEARTBEAT,    YP_TINT,   YP_VINT = { 1, 300, 5, YP_STIME } },
-	{ MOD_MAX_DOCUMENT, YP_TINT,   YP_VINT = { 1024, 1LL << 32, 256LL << 20, YP_SSIZE } },
-	{ MOD_CA_FILE,      YP_TSTR,   YP_VNONE },
-	{ MOD_BACKOFF_MAX,  YP_TINT,   YP_VINT = { 1, 3600, 10, YP_STIME } },
-	{ MOD_MANAGED_ZONE, YP_TDNAME, YP_VNONE, YP_FMULTI },
-	{ MOD_PORTAL_FALLBACK, YP_TOPT, YP_VOPT = { portal_fallbacks, PORTAL_FALLBACK_ALL } },
-	{ MOD_FORWARDER,    YP_TNET,   YP_VNONE, YP_FMULTI },
-	{ MOD_SNAPSHOT,     YP_TSTR,   YP_VNONE },
-	{ MOD_DROP_GUARD,   YP_TINT,   YP_VINT = { 0, 100, 50 } },
-	{ MOD_DROP_HOLD,    YP_TINT,   YP_VINT = { 0, 86400, 60, YP_STIME } },
-	{ MOD_FAILBACK,     YP_TINT,   YP_VINT = { 1, 86400, 60, YP_STIME } },
-	{ MOD_DATA_FILE,    YP_TSTR,   YP_VNONE },
-	{ MOD_STATUS_NAME,  YP_TDNAME, YP_VNONE },
-	{ MOD_STATUS_ACL,   YP_TNET,   YP_VNONE, YP_FMULTI },
-	{ NULL }
-};
-
-/*!
- * \brief True when a URL's host is a name (not an address) in the zone.
- *
- * Such a name can only be resolved once this module answers it: with knotd as
- * the host's resolver, lainlet is never reached (a bootstrap loop).
- */
-static bool url_host_in_zone(const char *url, const knot_dname_t *zone)
-{
-	const char *host = strstr(url, "://");
-	host = host != NULL ? host + 3 : url;
-	size_t len = strcspn(host, "/?#");
-	const char *at = memrchr(host, '@', len); // user:password@ (a password may hold '@')
-	if (at != NULL) {
-		len -= at + 1 - host;
-		host = at + 1;
-	}
-	size_t before_port = strcspn(host, ":");
-	len = before_port < len ? before_port : len;
-	char name[KNOT_DNAME_TXT_MAXLEN + 1];
-	if (len == 0 || len >= sizeof(name) || host[0] == '[') {
-		return false; // none, too long, or an IPv6 address
-	}
-	memcpy(name, host, len);
-	name[len] = '\0';
-	struct in_addr addr;
-	uint8_t wire[KNOT_DNAME_MAXLEN];
-	if (inet_pton(AF_INET, name, &addr) == 1 ||
-	    knot_dname_from_str(wire, name, sizeof(wire)) == NULL) {
-		return false;
-	}
-	knot_dname_to_lower(wire);
-	return knot_dname_in_bailiwick(wire, zone) >= 0;
-}
-
-/*! \brief The warning for a lainlet URL whose host lies in a served zone. */
-static void url_zone_warning(const char *url, const knot_dname_t *zone, char *out,
-                             size_t len)
-{
-	char shown[256], zone_txt[KNOT_DNAME_TXT_MAXLEN];
-	watch_url_redact(url, shown, sizeof(shown));
-	if (knot_dname_to_str(zone_txt, zone, sizeof(zone_txt)) == NULL) {
-		zone_txt[0] = '\0';
-	}
-	snprintf(out, len, "lainlet %s: its host is a name in the zone %s this module "
-	         "serves, resolvable only once the module has data (a loop when knotd is "
-	         "the host's resolver); give lainlet's address", shown, zone_txt);
-}
-
-/*!
- * \brief knotc conf-check: warns of lainlet URLs whose host lies in a managed zone.
- *
- * Knot's check callbacks can only fail (err_str); a warning goes to stderr, in
- * knotc only: knotd logs it when the module loads (urls_check_zones).
- */
-static void conf_check_url_zones(knotd_conf_check_args_t *args, const knotd_conf_t *urls)
-{
-	if (strcmp(program_invocation_short_name, "knotc") != 0) {
-		return;
-	}
-	knotd_conf_t zones = knotd_conf_check_item(args, MOD_MANAGED_ZONE);
-	size_t count = zones.count > 0 ? zones.count : sizeof(default_managed) / sizeof(char *);
-	for (size_t i = 0; i < count; i++) {
-		uint8_t zone[KNOT_DNAME_MAXLEN];
-		bool ok = zones.count > 0 ?
-		          knot_dname_to_wire(zone, zones.multi[i].dname, sizeof(zone)) > 0 :
-		          knot_dname_from_str(zone, default_managed[i], sizeof(zone)) != NULL;
-		if (!ok) {
-			continue;
-		}
-		knot_dname_to_lower(zone);
-		for (size_t j = 0; j < urls->count; j++) {
-			char line[512];
-			if (url_host_in_zone(urls->multi[j].string, zone)) {
-				url_zone_warning(urls->multi[j].string, zone, line, sizeof(line));
-				fprintf(stderr, "warning: mod-lain: %s\n", line);
-			}
-		}
-	}
-	knotd_conf_free(&zones);
-}
-
-int lain_conf_check(knotd_conf_check_args_t *args)
-{
-	knotd_conf_t urls = knotd_conf_check_item(args, MOD_LAINLET);
-	knotd_conf_t file = knotd_conf_check_item(args, MOD_DATA_FILE);
-	size_t count = urls.count + file.count;
-	conf_check_url_zones(args, &urls);
-	knotd_conf_free(&urls);
-	if (count == 0) {
-		args->err_str = "no lainlet URL and no data-file specified";
-		return KNOT_EINVAL;
-	}
-	return KNOT_EOK;
-}
 
 /*! \brief Counters, in the order they are registered. */
 enum {
@@ -329,16 +164,9 @@ static bool status_allowed(const lain_ctx_t *ctx, knotd_qdata_t *qdata)
 	if (remote == NULL) {
 		return false;
 	}
-	if (ctx->status_acl.count > 0) {
-		return knotd_conf_addr_range_match(&ctx->status_acl, remote);
-	}
-	if (remote->ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)remote;
-		const uint8_t *a = (const uint8_t *)&in->sin_addr;
-		return a[0] == 127;
-	}
-	return remote->ss_family == AF_INET6 &&
-	       IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)remote)->sin6_addr);
+	return ctx->status_acl.count > 0 ?
+	       knotd_conf_addr_range_match(&ctx->status_acl, remote) :
+	       status_default_allowed(remote);
 }
 
 /*! \brief Answers the status name. */
@@ -490,77 +318,64 @@ static char *watch_to_str(uint32_t idx, uint32_t count)
 	return idx < WATCH_COUNTERS ? strdup(names[idx]) : NULL;
 }
 
+/*! \brief A counter as knotd registers it (knotd keeps the name pointer). */
+typedef struct {
+	const char *name;                /*!< Its name in knotc stats. */
+	uint32_t count;                  /*!< Its indexes. */
+	knotd_mod_idx_to_str_f idx_name; /*!< Their names, NULL for one. */
+} counter_t;
+
+/*! \brief The counters, in CTR_* order; then one per stream (stream_counter). */
+static const counter_t counters[CTR_STREAM] = {
+	[CTR_ANSWERS] = { "answers", ANSWERS_PTR + 1, kind_to_str },
+	[CTR_NODATA] = { "nodata", 1 },
+	[CTR_NXDOMAIN] = { "nxdomain", 1 },
+	[CTR_REFERRALS] = { "referrals", 1 },
+	[CTR_SERVFAIL] = { "servfail-unsynced", 1 },
+	[CTR_WATCH] = { "lainlet", WATCH_COUNTERS, watch_to_str },
+	[CTR_RECORDS] = { "records", 1 },
+	[CTR_BUILD_US] = { "build-usec", 1 },
+	[CTR_SYNC_AGE] = { "sync-age", 1 },
+};
+
+/*! \brief The counter of a stream: "stream-" and its source's name. */
+static counter_t stream_counter(cluster_source_t source)
+{
+	static char names[CLUSTER_SOURCES][32]; // the same text for every instance
+	snprintf(names[source], sizeof(names[source]), "stream-%s",
+	         cluster_source_name(source));
+	return (counter_t){ names[source], WATCH_COUNTERS, watch_to_str };
+}
+
 /*! \brief Registers the counters in CTR_* order. */
 static int stats_init(knotd_mod_t *mod)
 {
-	int ret = knotd_mod_stats_add(mod, "answers", ANSWERS_PTR + 1, kind_to_str);
-	if (ret == KNOT_EOK) {
-		ret = knotd_mod_stats_add(mod, "nodata", 1, NULL);
+	for (int i = 0; i < CTR_STREAM + CLUSTER_SOURCES; i++) {
+		counter_t c = i < CTR_STREAM ? counters[i] : stream_counter(i - CTR_STREAM);
+		int ret = knotd_mod_stats_add(mod, c.name, c.count, c.idx_name);
+		if (ret != KNOT_EOK) {
+			return ret;
+		}
 	}
-	if (ret == KNOT_EOK) {
-		ret = knotd_mod_stats_add(mod, "nxdomain", 1, NULL);
-	}
-	if (ret == KNOT_EOK) {
-		ret = knotd_mod_stats_add(mod, "referrals", 1, NULL);
-	}
-	if (ret == KNOT_EOK) {
-		ret = knotd_mod_stats_add(mod, "servfail-unsynced", 1, NULL);
-	}
-	if (ret == KNOT_EOK) {
-		ret = knotd_mod_stats_add(mod, "lainlet", WATCH_COUNTERS, watch_to_str);
-	}
-	if (ret == KNOT_EOK) {
-		ret = knotd_mod_stats_add(mod, "records", 1, NULL);
-	}
-	if (ret == KNOT_EOK) {
-		ret = knotd_mod_stats_add(mod, "build-usec", 1, NULL);
-	}
-	if (ret == KNOT_EOK) {
-		ret = knotd_mod_stats_add(mod, "sync-age", 1, NULL);
-	}
-	// knotd keeps the name pointers: static strings.
-	static const char *const streams[CLUSTER_SOURCES] = {
-		[CLUSTER_COREINFO] = "stream-coreinfo", [CLUSTER_DEPENDS] = "stream-depends",
-		[CLUSTER_TINYDNS] = "stream-tinydns_fqdns", [CLUSTER_DOMAIN] = "stream-domain",
-		[CLUSTER_DNS_IP] = "stream-dns_ip",
-	};
-	for (int i = 0; ret == KNOT_EOK && i < CLUSTER_SOURCES; i++) {
-		ret = knotd_mod_stats_add(mod, streams[i], WATCH_COUNTERS, watch_to_str);
-	}
-	return ret;
+	return KNOT_EOK;
 }
 
 /*! \brief Copies the managed zones (or the defaults). */
 static int managed_init(lain_ctx_t *ctx, knotd_mod_t *mod)
 {
 	knotd_conf_t conf = knotd_conf_mod(mod, MOD_MANAGED_ZONE);
-	size_t count = conf.count > 0 ? conf.count : sizeof(default_managed) / sizeof(char *);
-	ctx->managed = calloc(count, sizeof(knot_dname_t *));
-	if (ctx->managed == NULL) {
-		knotd_conf_free(&conf);
-		return KNOT_ENOMEM;
-	}
-	for (size_t i = 0; i < count; i++) {
-		ctx->managed[i] = conf.count > 0 ? knot_dname_copy(conf.multi[i].dname, NULL) :
-		                  knot_dname_from_str_alloc(default_managed[i]);
-		if (ctx->managed[i] == NULL) {
-			knotd_conf_free(&conf);
-			return KNOT_ENOMEM;
-		}
-		knot_dname_to_lower(ctx->managed[i]);
-		ctx->managed_count++;
-	}
+	ctx->managed = managed_zones(&conf, &ctx->managed_count);
 	knotd_conf_free(&conf);
-	return KNOT_EOK;
+	return ctx->managed != NULL ? KNOT_EOK : KNOT_ENOMEM;
 }
 
 /*!
- * \brief Starts from the last-known-good snapshot when there is one.
+ * \brief The last-known-good snapshot as a table, when there is one.
  *
  * \param age  Age of the snapshot's data in seconds (output).
  */
-static table_t *snapshot_load(knotd_mod_t *mod, const char *path, const char *cluster,
-                              uint64_t *age)
+static table_t *start_snapshot(knotd_mod_t *mod, const char *path, const char *cluster,
+                               uint64_t *age)
 {
 	rr_list_t list;
 	uint32_t serial = 0;
@@ -597,12 +412,12 @@ static table_t *snapshot_load(knotd_mod_t *mod, const char *path, const char *cl
  *        (reload), else the last-known-good snapshot; and what it means for the
  *        watcher (serial, data age, the guard's baseline).
  */
-static void table_init(lain_ctx_t *ctx, watch_conf_t *conf)
+static void start_table(lain_ctx_t *ctx, watch_conf_t *conf)
 {
 	ctx->table = instances_adopt(ctx->cluster, &conf->data_age_s);
 	if (ctx->table == NULL && conf->snapshot != NULL) {
-		ctx->table = snapshot_load(ctx->mod, conf->snapshot, ctx->cluster,
-		                           &conf->data_age_s);
+		ctx->table = start_snapshot(ctx->mod, conf->snapshot, ctx->cluster,
+		                            &conf->data_age_s);
 	}
 	if (ctx->table == NULL) {
 		return;
@@ -616,40 +431,13 @@ static void table_init(lain_ctx_t *ctx, watch_conf_t *conf)
 	atomic_store(&ctx->sync_age, conf->data_age_s);
 }
 
-/*! \brief Logs a warning for each lainlet URL whose host lies in a managed zone. */
-static void urls_check_zones(const lain_ctx_t *ctx, const knotd_conf_t *urls)
+/*! \brief The watcher's settings from the configuration (strings point into it). */
+static watch_conf_t watch_settings(lain_ctx_t *ctx, knotd_mod_t *mod)
 {
-	for (size_t i = 0; i < urls->count; i++) {
-		for (size_t z = 0; z < ctx->managed_count; z++) {
-			char line[512];
-			if (url_host_in_zone(urls->multi[i].string, ctx->managed[z])) {
-				url_zone_warning(urls->multi[i].string, ctx->managed[z], line,
-				                 sizeof(line));
-				knotd_mod_log(ctx->mod, LOG_WARNING, "%s", line);
-			}
-		}
-	}
-}
-
-/*! \brief Starts the watcher with the configured lainlet URLs. */
-static int watch_init(lain_ctx_t *ctx, knotd_mod_t *mod, const lain_log_t *log)
-{
-	knotd_conf_t urls = knotd_conf_mod(mod, MOD_LAINLET);
-	const char **list = calloc(urls.count + 1, sizeof(char *));
-	if (list == NULL) {
-		knotd_conf_free(&urls);
-		return KNOT_ENOMEM;
-	}
-	for (size_t i = 0; i < urls.count; i++) {
-		list[i] = urls.multi[i].string;
-	}
-	urls_check_zones(ctx, &urls);
 	knotd_conf_t ca = knotd_conf_mod(mod, MOD_CA_FILE);
 	knotd_conf_t snapshot = knotd_conf_mod(mod, MOD_SNAPSHOT);
 	knotd_conf_t data_file = knotd_conf_mod(mod, MOD_DATA_FILE);
-	watch_conf_t conf = {
-		.urls = list,
-		.url_count = urls.count,
+	return (watch_conf_t){
 		.heartbeat = knotd_conf_mod(mod, MOD_HEARTBEAT).single.integer,
 		.max_document = knotd_conf_mod(mod, MOD_MAX_DOCUMENT).single.integer,
 		.ca_file = ca.count > 0 ? ca.single.string : NULL,
@@ -665,22 +453,41 @@ static int watch_init(lain_ctx_t *ctx, knotd_mod_t *mod, const lain_log_t *log)
 		},
 		.reader = {
 			.ttl = knotd_conf_mod(mod, MOD_TTL).single.integer,
-			.log = log,
+			.log = &ctx->log,
 			.log_max = 10,
 		},
-		.log = *log,
+		.log = ctx->log,
 		.publish = on_publish,
 		.count = on_count,
 		.gauge = on_gauge,
 		.arg = ctx,
 	};
+}
+
+/*! \brief Starts the watcher with the configured lainlet URLs and files. */
+static int start_watch(lain_ctx_t *ctx, knotd_mod_t *mod)
+{
+	knotd_conf_t urls = knotd_conf_mod(mod, MOD_LAINLET);
+	const char **list = calloc(urls.count + 1, sizeof(char *));
+	if (list == NULL) {
+		knotd_conf_free(&urls);
+		return KNOT_ENOMEM;
+	}
+	for (size_t i = 0; i < urls.count; i++) {
+		list[i] = urls.multi[i].string;
+	}
+	urls_warn(&urls, ctx->managed, ctx->managed_count, &ctx->log);
+	watch_conf_t conf = watch_settings(ctx, mod);
+	conf.urls = list;
+	conf.url_count = urls.count;
 	ctx->cluster = strdup(list[0] != NULL ? list[0] :
 	                      conf.data_file != NULL ? conf.data_file : "");
+	int ret = KNOT_ENOMEM;
 	if (ctx->cluster != NULL) {
 		conf.cluster = ctx->cluster;
-		table_init(ctx, &conf);
+		start_table(ctx, &conf);
+		ret = watch_start(&ctx->watch, &conf);
 	}
-	int ret = ctx->cluster != NULL ? watch_start(&ctx->watch, &conf) : KNOT_ENOMEM;
 	free(list);
 	knotd_conf_free(&urls);
 	return ret;
@@ -703,57 +510,13 @@ static void lain_free(lain_ctx_t *ctx)
 	knot_dname_free(ctx->status_name, NULL);
 	free(ctx->cluster);
 	table_free(ctx->table);
-	for (size_t i = 0; i < ctx->managed_count; i++) {
-		knot_dname_free(ctx->managed[i], NULL);
-	}
-	free(ctx->managed);
+	zones_free(ctx->managed, ctx->managed_count);
 	free(ctx);
 }
 
-/*!
- * \brief Keeps libcurl mapped until knotd exits.
- *
- * A transfer stopped while its name lookup hangs leaves libcurl's resolver thread
- * behind (CURLOPT_QUICK_EXIT in watch.c); when the lookup returns, that thread runs
- * libcurl's code to clean up. knotd does not link libcurl, so without this the
- * dlclose() of mod-lain.so (a reload that drops the module, knotd's exit) would unmap
- * libcurl under that thread.
- *
- * \return KNOT_EOK, KNOT_ERROR if libcurl was not found among the loaded objects.
- */
-static int curl_keep_mapped(void)
+/*! \brief The settings the query hook reads. */
+static int answer_init(lain_ctx_t *ctx, knotd_mod_t *mod)
 {
-	Dl_info info;
-	if (dladdr((void *)curl_easy_init, &info) == 0 || info.dli_fname == NULL) {
-		return KNOT_ERROR;
-	}
-	// already loaded (NOLOAD): only marks it never to be unloaded
-	void *lib = dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
-	if (lib == NULL) {
-		return KNOT_ERROR;
-	}
-	dlclose(lib);
-	return KNOT_EOK;
-}
-
-int lain_load(knotd_mod_t *mod)
-{
-	if (curl_keep_mapped() != KNOT_EOK) {
-		const char *why = dlerror();
-		knotd_mod_log(mod, LOG_ERR, "failed to keep libcurl loaded (%s)",
-		              why != NULL ? why : "not found");
-		return KNOT_ERROR;
-	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		knotd_mod_log(mod, LOG_ERR, "failed to initialise libcurl");
-		return KNOT_ERROR;
-	}
-	lain_ctx_t *ctx = calloc(1, sizeof(*ctx));
-	if (ctx == NULL) {
-		curl_global_cleanup();
-		return KNOT_ENOMEM;
-	}
-	ctx->mod = mod;
 	ctx->answer.negative_ttl = knotd_conf_mod(mod, MOD_NEGATIVE_TTL).single.integer;
 	ctx->portal_all = knotd_conf_mod(mod, MOD_PORTAL_FALLBACK).single.option ==
 	                  PORTAL_FALLBACK_ALL;
@@ -762,35 +525,44 @@ int lain_load(knotd_mod_t *mod)
 	knotd_conf_t status_name = knotd_conf_mod(mod, MOD_STATUS_NAME);
 	ctx->status_name = status_name.count > 0 ? knot_dname_copy(status_name.single.dname, NULL)
 	                                         : knot_dname_from_str_alloc(STATUS_NAME_DEFAULT);
-	if (ctx->status_name != NULL) {
-		knot_dname_to_lower(ctx->status_name);
+	if (ctx->status_name == NULL) {
+		return KNOT_ENOMEM;
 	}
+	knot_dname_to_lower(ctx->status_name);
 	ctx->stale_after = STALE_HEARTBEATS *
 	                   knotd_conf_mod(mod, MOD_HEARTBEAT).single.integer + 1;
-	ctx->log = (lain_log_t){ .write = log_write, .arg = mod };
+	return managed_init(ctx, mod);
+}
 
-	int ret = ctx->status_name != NULL ? stats_init(mod) : KNOT_ENOMEM;
-	if (ret == KNOT_EOK) {
-		ret = managed_init(ctx, mod);
+int lain_load(knotd_mod_t *mod)
+{
+	const char *why = NULL;
+	if (watch_library_init(&why) != KNOT_EOK) {
+		knotd_mod_log(mod, LOG_ERR, "failed to set up libcurl (%s)", why);
+		return KNOT_ERROR;
 	}
-	if (ret == KNOT_EOK) {
-		knotd_mod_ctx_set(mod, ctx);
-		ret = watch_init(ctx, mod, &ctx->log);
+	lain_ctx_t *ctx = calloc(1, sizeof(*ctx));
+	if (ctx == NULL) {
+		watch_library_cleanup();
+		return KNOT_ENOMEM;
 	}
-	if (ret == KNOT_EOK) {
-		ret = knotd_mod_hook(mod, KNOTD_STAGE_BEGIN, lain_begin);
+	ctx->mod = mod;
+	ctx->log = (lain_log_t){ .write = log_write, .arg = mod };
+	knotd_mod_ctx_set(mod, ctx);
+	int ret = answer_init(ctx, mod);
+	if (ret != KNOT_EOK || (ret = stats_init(mod)) != KNOT_EOK ||
+	    (ret = start_watch(ctx, mod)) != KNOT_EOK ||
+	    (ret = knotd_mod_hook(mod, KNOTD_STAGE_BEGIN, lain_begin)) != KNOT_EOK) {
+		goto failed;
 	}
-	if (ret == KNOT_EOK) {
-		instances_add(ctx);
-	}
-	if (ret != KNOT_EOK) {
-		knotd_mod_log(mod, LOG_ERR, "failed to load (%s)", knot_strerror(ret));
-		knotd_mod_ctx_set(mod, NULL);
-		lain_free(ctx);
-		curl_global_cleanup();
-		return ret;
-	}
+	instances_add(ctx);
 	return KNOT_EOK;
+failed:
+	knotd_mod_log(mod, LOG_ERR, "failed to load (%s)", knot_strerror(ret));
+	knotd_mod_ctx_set(mod, NULL);
+	lain_free(ctx);
+	watch_library_cleanup();
+	return ret;
 }
 
 void lain_unload(knotd_mod_t *mod)
@@ -798,7 +570,7 @@ void lain_unload(knotd_mod_t *mod)
 	lain_ctx_t *ctx = knotd_mod_ctx(mod);
 	if (ctx != NULL) {
 		lain_free(ctx);
-		curl_global_cleanup();
+		watch_library_cleanup();
 	}
 }
 

@@ -2,6 +2,7 @@
  * \file
  * \brief The status name's TXT answer.
  */
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,4 +52,14 @@ int status_write(knot_pkt_t *pkt, const knot_dname_t *qname, uint16_t qtype,
 	rrset.rrs.size = pos;
 	rrset.rrs.rdata = (knot_rdata_t *)buf;
 	return knot_pkt_put(pkt, KNOT_COMPR_HINT_QNAME, &rrset, 0);
+}
+
+bool status_default_allowed(const struct sockaddr_storage *remote)
+{
+	if (remote->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)remote;
+		return ((const uint8_t *)&in->sin_addr)[0] == 127;
+	}
+	return remote->ss_family == AF_INET6 &&
+	       IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)remote)->sin6_addr);
 }

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <libknot/libknot.h>
 
@@ -30,3 +31,9 @@ const char *status_state(const status_t *status);
  */
 int status_write(knot_pkt_t *pkt, const knot_dname_t *qname, uint16_t qtype,
                  const status_t *status);
+
+/*!
+ * \brief Who may ask the status name when no status-acl is configured: loopback
+ *        clients (127.0.0.0/8, ::1).
+ */
+bool status_default_allowed(const struct sockaddr_storage *remote);

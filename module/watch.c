@@ -2,6 +2,7 @@
  * \file
  * \brief The watcher thread: curl multi over lainlet's event streams (curl lives here only).
  */
+#include <dlfcn.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <sys/stat.h>
@@ -115,6 +116,63 @@ void watch_url_redact(const char *url, char *out, size_t len)
 	} else {
 		snprintf(out, len, "%s", url);
 	}
+}
+
+int watch_url_host(const char *url, char *host, size_t len)
+{
+	CURLU *u = curl_url();
+	char *part = NULL;
+	int ret = KNOT_EINVAL;
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &part, 0) == CURLUE_OK) {
+		ret = snprintf(host, len, "%s", part) < (int)len ? KNOT_EOK : KNOT_ESPACE;
+	}
+	curl_free(part);
+	curl_url_cleanup(u);
+	return ret;
+}
+
+/*!
+ * \brief Keeps libcurl mapped until the process exits.
+ *
+ * A transfer stopped while its name lookup hangs leaves libcurl's resolver thread
+ * behind (CURLOPT_QUICK_EXIT, stream_open); when the lookup returns, that thread runs
+ * libcurl's code to clean up. knotd does not link libcurl, so without this the
+ * dlclose() of mod-lain.so (a reload that drops the module, knotd's exit) would unmap
+ * libcurl under that thread.
+ */
+static int curl_keep_mapped(const char **why)
+{
+	Dl_info info;
+	if (dladdr((void *)curl_easy_init, &info) == 0 || info.dli_fname == NULL) {
+		*why = "libcurl not found among the loaded objects";
+		return KNOT_ERROR;
+	}
+	// already loaded (NOLOAD): only marks it never to be unloaded
+	void *lib = dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+	if (lib == NULL) {
+		*why = dlerror();
+		return KNOT_ERROR;
+	}
+	dlclose(lib);
+	return KNOT_EOK;
+}
+
+int watch_library_init(const char **why)
+{
+	if (curl_keep_mapped(why) != KNOT_EOK) {
+		return KNOT_ERROR;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		*why = "curl_global_init failed";
+		return KNOT_ERROR;
+	}
+	return KNOT_EOK;
+}
+
+void watch_library_cleanup(void)
+{
+	curl_global_cleanup();
 }
 
 /*! \brief Logs a line about a stream, naming its document and redacted URL. */

@@ -83,3 +83,23 @@ void watch_stop(watch_t *w);
  * \param len  Its size.
  */
 void watch_url_redact(const char *url, char *out, size_t len);
+
+/*!
+ * \brief Sets libcurl up for the process: once per module load, before watch_start.
+ *
+ * Also keeps libcurl mapped until the process exits (see the definition).
+ *
+ * \param why  What failed (output), for the log.
+ * \return KNOT_EOK, KNOT_ERROR.
+ */
+int watch_library_init(const char **why);
+
+/*! \brief Undoes watch_library_init (its mapping stays). */
+void watch_library_cleanup(void);
+
+/*!
+ * \brief The host of a URL as libcurl reads it (an IPv6 address in brackets).
+ *
+ * \return KNOT_EOK, KNOT_EINVAL (no host, or not a URL), KNOT_ESPACE.
+ */
+int watch_url_host(const char *url, char *host, size_t len);

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""knotc conf-check accepts good mod-lain sections and rejects bad values with a message
-naming the item; a lainlet URL whose host is a name in a zone the module serves (a
-bootstrap loop when knotd is the host's resolver) is warned of, by knotc conf-check and
-by knotd when the module loads, and still accepted."""
+"""knotc conf-check accepts a mod-lain section with every item (17) set to a good value,
+and rejects a bad value of each with a message naming the item: out of range, not
+parsing, an address range that runs backwards, a data-file, ca-file or snapshot that is
+a FIFO or a directory, a ca-file that is missing. A lainlet URL whose host is a name in
+a zone the module serves (a bootstrap loop when knotd is the host's resolver), or that
+libcurl cannot read, is warned of, by knotc conf-check and by knotd when the module
+loads, and still accepted."""
 
 import os
 import subprocess
@@ -18,8 +21,19 @@ GOOD = '''
     negative-ttl: 5
     heartbeat: 5
     max-document: 64M
+    ca-file: {tmp}/ca.pem
     backoff-max: 30
     managed-zone: lain
+    portal-fallback: none
+    forwarder: 10.1.0.0/16
+    forwarder: 10.2.0.1-10.2.0.9
+    snapshot: {tmp}/lain.snap
+    drop-guard: 80
+    drop-hold: 30
+    failback: 120
+    data-file: {tmp}/data
+    status-name: health.example.
+    status-acl: 192.168.0.0/24
 '''
 
 BAD = [
@@ -30,6 +44,23 @@ BAD = [
     ('max-document: 10', 'max-document'),
     ('backoff-max: 0', 'backoff-max'),
     ('nosuch-item: 1', 'nosuch-item'),
+    ('managed-zone: bad..zone', 'managed-zone'),
+    ('portal-fallback: some', 'portal-fallback'),
+    ('forwarder: garbage', 'forwarder'),
+    ('forwarder: 10.0.0.9-10.0.0.1', 'forwarder'),
+    ('drop-guard: 101', 'drop-guard'),
+    ('drop-hold: -1', 'drop-hold'),
+    ('failback: 0', 'failback'),
+    ('status-name: bad..name', 'status-name'),
+    ('status-acl: garbage', 'status-acl'),
+    ('status-acl: 10.0.0.9-10.0.0.1', 'status-acl'),
+    ('status-acl: ::9-::1', 'status-acl'),
+    ('data-file: {tmp}/fifo', 'data-file'),
+    ('data-file: {tmp}', 'data-file'),
+    ('ca-file: {tmp}/fifo', 'ca-file'),
+    ('ca-file: {tmp}/missing.pem', 'ca-file'),
+    ('snapshot: {tmp}/fifo', 'snapshot'),
+    ('snapshot: {tmp}', 'snapshot'),
 ]
 
 
@@ -56,9 +87,16 @@ def check(path):
 def main(tap):
     harness.require(module=True, knotc=True)
     with tempfile.TemporaryDirectory() as tmp:
-        rc, out = check(conf(tmp, GOOD, lainlet=False))
-        tap.ok(rc == 0, 'every item with a good value passes', diag=out)
+        for name in ('ca.pem', 'data'):
+            with open(os.path.join(tmp, name), 'w') as f:
+                f.write('\n')
+        os.mkfifo(os.path.join(tmp, 'fifo'))
+        rc, out = check(conf(tmp, GOOD.format(tmp=tmp), lainlet=False))
+        tap.ok(rc == 0, 'every item (%d) with a good value passes' % ITEMS, diag=out)
+        rc, out = check(conf(tmp, 'data-file: %s/missing' % tmp))
+        tap.ok(rc == 0, 'a data-file not there yet passes (read when it appears)', diag=out)
         for line, item in BAD:
+            line = line.format(tmp=tmp)
             rc, out = check(conf(tmp, line))
             tap.ok(rc != 0 and item in out, '"%s" rejected naming %s' % (line, item),
                    diag=out)
@@ -71,6 +109,8 @@ def main(tap):
         url_in_zone(tap, tmp)
 
 
+ITEMS = len(set(line.split(':')[0].strip() for line in GOOD.strip().split('\n')))
+
 ZONE_WARNING = ('warning: mod-lain: lainlet %s: its host is a name in the zone %s this '
                 'module serves')
 
@@ -80,12 +120,17 @@ def url_in_zone(tap, tmp):
     tap.ok(rc == 0 and ZONE_WARNING % ('http://LAINLET.lain:9001', 'lain.') in out,
            'conf-check: a lainlet host in the default managed zone lain. is warned of, '
            'not refused', diag=out)
-    rc, out = check(conf(tmp, 'lainlet: https://u:p@w@dns.example.org:1/x\n'
+    rc, out = check(conf(tmp, 'lainlet: https://u:p%40w@dns.example.org:1/x\n'
                          'managed-zone: example.org', lainlet=False))
     tap.ok(rc == 0 and ZONE_WARNING % ('https://***@dns.example.org:1/x', 'example.org.')
-           in out and 'p@w' not in out,
+           in out and 'p%40w' not in out,
            'conf-check: a host in a configured managed-zone is warned of (credentials '
            'not shown)', diag=out)
+    rc, out = check(conf(tmp, 'lainlet: https://u:p@w@dns.example.org:1/x', lainlet=False))
+    tap.ok(rc == 0 and 'warning: mod-lain: lainlet https://***@dns.example.org:1/x: '
+           'libcurl cannot read this URL' in out and 'p@w' not in out,
+           'conf-check: a raw "@" in a password is warned of (libcurl cannot read the URL; '
+           'credentials not shown)', diag=out)
     clean = '\n'.join('lainlet: "%s"' % u for u in (
         'http://192.168.77.21:9001', 'http://[::1]:9001', 'http://lainlet.example.com:9001',
         'http://user@10.0.0.1', 'http://notlain:9001', 'http://20.172.in-addr.arpa.x:1'))

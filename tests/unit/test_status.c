@@ -3,6 +3,7 @@
  * \brief The status name's answer: the state (ready, stale, syncing) and the TXT
  *        strings written into real knot packets, read back from the wire.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -148,10 +149,42 @@ static void test_case_and_space(void)
 	   "no room: KNOT_ESPACE, TC set, nothing half written (%d)", w.ret);
 }
 
+/*! \brief A socket address from text. */
+static struct sockaddr_storage addr_of(const char *text)
+{
+	struct sockaddr_storage ss = { 0 };
+	if (strchr(text, ':') != NULL) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+		in6->sin6_family = AF_INET6;
+		inet_pton(AF_INET6, text, &in6->sin6_addr);
+	} else {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+		in->sin_family = AF_INET;
+		inet_pton(AF_INET, text, &in->sin_addr);
+	}
+	return ss;
+}
+
+static void test_default_acl(void)
+{
+	diag("who may ask without status-acl: loopback only");
+	static const struct { const char *addr; bool allowed; } cases[] = {
+		{ "127.0.0.1", true }, { "127.255.0.9", true }, { "::1", true },
+		{ "128.0.0.1", false }, { "10.0.0.127", false }, { "::2", false },
+		{ "::ffff:127.0.0.1", false }, { "0.0.0.0", false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sockaddr_storage ss = addr_of(cases[i].addr);
+		ok(status_default_allowed(&ss) == cases[i].allowed, "%s %s", cases[i].addr,
+		   cases[i].allowed ? "allowed" : "refused");
+	}
+}
+
 int main(void)
 {
 	test_state();
 	test_answer();
 	test_case_and_space();
+	test_default_acl();
 	return done_testing();
 }

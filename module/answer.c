@@ -69,7 +69,7 @@ static const knot_dname_t *rdata_target(uint16_t type, const knot_rdata_t *rd)
 }
 
 /*! \brief Adds A and AAAA of a target name to the additional section. */
-static int put_glue(knot_pkt_t *pkt, const table_t *table, const knot_dname_t *target,
+static int put_glue(const table_t *table, knot_pkt_t *pkt, const knot_dname_t *target,
                     const table_client_t *client)
 {
 	knot_dname_storage_t name;
@@ -98,7 +98,7 @@ static int put_glue(knot_pkt_t *pkt, const table_t *table, const knot_dname_t *t
 }
 
 /*! \brief Adds glue for every NS, MX and SRV record written so far. */
-static int put_additional(knot_pkt_t *pkt, const table_t *table,
+static int put_additional(const table_t *table, knot_pkt_t *pkt,
                           const table_client_t *client)
 {
 	int ret = knot_pkt_begin(pkt, KNOT_ADDITIONAL);
@@ -109,7 +109,7 @@ static int put_additional(knot_pkt_t *pkt, const table_t *table,
 		for (uint16_t j = 0; ret == KNOT_EOK && j < rr->rrs.count; j++) {
 			const knot_dname_t *target = rdata_target(rr->type, rd);
 			if (target != NULL) {
-				ret = put_glue(pkt, table, target, client);
+				ret = put_glue(table, pkt, target, client);
 			}
 			rd = knot_rdataset_next(rd);
 		}
@@ -156,7 +156,7 @@ static void write_referral(const table_t *table, knot_pkt_t *pkt, const table_no
 		                    cut, KNOT_RRTYPE_NS, client, &count, &res->rr_kind);
 	}
 	if (res->ret == KNOT_EOK) {
-		res->ret = put_additional(pkt, table, client);
+		res->ret = put_additional(table, pkt, client);
 	}
 }
 
@@ -279,7 +279,7 @@ void answer_write(const table_t *table, knot_pkt_t *pkt, const knot_dname_t *qna
 		break;
 	case TABLE_FOUND:
 	case TABLE_WILDCARD:
-		res->ret = put_additional(pkt, table, client);
+		res->ret = put_additional(table, pkt, client);
 		break;
 	default:
 		break;

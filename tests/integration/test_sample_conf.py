@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""doc/knot.conf.sample: every item of the module's schema (module/lain.c) is there,
+"""doc/knot.conf.sample: every item of the module's schema (module/lain_conf.c) is there,
 commented items show the schema's default, and knotc conf-check accepts the sample as
 shipped and with every item uncommented; knotd runs it against the test lainlet."""
 
@@ -12,12 +12,13 @@ import harness
 from harness import Knotd, Lainlet, query, wait_until
 
 SAMPLE = os.path.join(harness.SRCDIR, 'doc', 'knot.conf.sample')
-LAIN_C = os.path.join(harness.SRCDIR, 'module', 'lain.c')
+LAIN_CONF = [os.path.join(harness.SRCDIR, 'module', 'lain_conf.' + ext) for ext in 'hc']
 
 
 def schema():
-    """{item: (type, default text or None)} from lain_conf[] in module/lain.c."""
-    src = harness._read(LAIN_C)
+    """{item: (type, default text or None)} from lain_conf[] in module/lain_conf.c (item
+    names and option values in lain_conf.h)."""
+    src = ''.join(harness._read(p) for p in LAIN_CONF)
     names = dict(re.findall(r'#define\s+(MOD_\w+)\s+"\\x[0-9A-Fa-f]{2}""([a-z-]+)"', src))
     table = src[src.index('lain_conf[]'):]
     table = table[:table.index('{ NULL }')]
@@ -112,7 +113,7 @@ def main(tap):
     if not text:
         harness.skip_all('no %s' % SAMPLE)
     want = schema()
-    tap.ok(len(want) >= 15, 'module/lain.c: %d items read from lain_conf[]' % len(want),
+    tap.ok(len(want) >= 15, 'module/lain_conf.c: %d items read from lain_conf[]' % len(want),
            diag=sorted(want))
     have = sample_items(text)
     names = {i for i, _, _ in have}

@@ -27,6 +27,10 @@
  * \brief Knot 3.4.10 and 3.5.4 added KNOT_RDATA_WF_REMAINDER_MAYEMPTY: the final block of
  *        rdata that may be empty (unknown types, NULL, APL, NSEC, NSEC3, SVCB, HTTPS...),
  *        where KNOT_RDATA_WF_REMAINDER became "may not be empty". 3.5.0 to 3.5.3 lack it.
+ *
+ * The same releases gave many types a fixed minimum before the remainder (DS, DNSKEY, TLSA,
+ * CAA, URI...), SVCB and HTTPS their target name, and ANY no rdata at all: rdata that Knot
+ * will not write, so rr_rdata_check() refuses it there too (it follows the descriptors).
  */
 #if (KNOT_VERSION_HEX >= LAIN_KNOT_VERSION(3, 4, 10) && \
      KNOT_VERSION_HEX < LAIN_KNOT_VERSION(3, 5, 0)) || \

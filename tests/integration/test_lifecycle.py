@@ -35,14 +35,14 @@ def main(tap):
         r = query(kd.port, 'www.example.org')
         tap.ok(r.rcode == 'REFUSED', 'unsynced: other names go to Knot (%s)' % r.rcode)
         tap.ok(kd.wait_log(r'stream down .*reconnecting', 5), 'connection failures logged')
-        st = kd.knotc('stats', 'mod-lain')
+        st = kd.stats('mod-lain')
         tap.ok('servfail-unsynced' in st.stdout, 'servfail counter in knotc stats',
                diag=st.stdout)
 
     with Lainlet() as ll, Knotd(lainlets=[ll.url], heartbeat=1) as kd:
         tap.ok(wait_until(lambda: answers(kd) == ['172.20.1.4'], 10), 'synced')
         pid = kd.proc.pid
-        st = kd.knotc('stats', 'mod-lain').stdout
+        st = kd.stats('mod-lain').stdout
         tap.ok(re.search(r'records\s*=\s*[1-9]', st) is not None, 'records gauge', diag=st)
         tap.ok(re.search(r'answers\[proc\]\s*=\s*[1-9]', st) is not None,
                'answers counted by kind', diag=st)

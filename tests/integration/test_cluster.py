@@ -87,10 +87,10 @@ def two_instances(tap, core):
         with QueryLoad(k2.port, EXPECT) as load:
             time.sleep(0.3)
             t0 = time.monotonic()
-            rc = k1.stop()
+            rc = k1.stop(by_signal=True)
             took = time.monotonic() - t0
             time.sleep(0.5)
-        tap.ok(rc == 0 and took < 1.0, 'first instance stopped in %.2f s (exit %s)'
+        tap.ok(rc == 0 and took < 1.0, 'first instance stopped (SIGTERM) in %.2f s (exit %s)'
                % (took, rc))
         tap.ok(load.failed == 0 and load.sent > 50,
                'the other answers while it stops: %s' % load.summary(), diag=load.diag())

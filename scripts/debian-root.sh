@@ -103,8 +103,11 @@ else
 		-o -name .deps \) -prune -exec rm -rf {} +
 fi
 
-# What the tests need from the kernel; unmounted on exit, also on failure.
+# What the tests need from the kernel; unmounted on exit, also on failure. The root is
+# a mount point itself, so that `unshare -m` in the tests can make its mounts private.
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+mount --bind "$root" "$root"
+mounted=$root
 for m in proc sys dev dev/pts dev/shm; do
 	case $m in
 	proc) mount -t proc proc "$root/proc" ;;

@@ -6,7 +6,7 @@ set -eu
 build="autoconf automake libtool pkg-config make gcc libknot-dev libcurl4-openssl-dev
 	liburcu-dev knot knot-dnsutils python3 curl"
 # clang's sanitizer runtime (libclang-rt-N-dev) is added below for the installed clang.
-test="clang valgrind libjansson-dev"
+test="clang valgrind libjansson-dev openssl"
 bench="dnsperf tinydns gnuplot-nox libjansson-dev libcjson-dev libsimdjson-dev g++"
 mode=${1:-build}
 case $mode in

@@ -7,9 +7,9 @@
  *   knot/module.h by KNOTD_MOD_API, so a module built for one Knot loads only in that one;
  * - KNOTD_STAGE_PROTO_BEGIN was inserted before KNOTD_STAGE_BEGIN in 3.4 (the module
  *   uses the names, not the numbers);
- * - knotd_qdata_params_t gained `local` and QUIC/TLS fields in 3.3 and 3.4 (the module
- *   reads only `thread_id`), and knotd_qdata_remote_addr() became an inline function
- *   reading params->remote in 3.3 (a knotd export in 3.2: same call).
+ * - knotd_qdata_params_t gained `local` and QUIC fields in 3.3, TLS fields in 3.4 (the
+ *   module reads only `thread_id`), and knotd_qdata_remote_addr() became an inline
+ *   function reading params->remote in 3.3 (a knotd export in 3.2: the same call).
  * What does differ is here.
  */
 

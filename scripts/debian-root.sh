@@ -60,9 +60,10 @@ build_root() {
 	fi
 	echo "debian-root: building the $suite root in $root from $mirror"
 	rm -rf --one-file-system "$root.new"
-	debootstrap --variant=minbase "$suite" "$root.new" "$mirror" >"$cache/$suite.debootstrap.log" 2>&1 || {
-		tail -20 "$cache/$suite.debootstrap.log" >&2
-		echo "$0: debootstrap failed ($cache/$suite.debootstrap.log)" >&2
+	log=$cache/$suite.debootstrap.log
+	debootstrap --variant=minbase "$suite" "$root.new" "$mirror" >"$log" 2>&1 || {
+		tail -20 "$log" >&2
+		echo "$0: debootstrap failed ($log)" >&2
 		exit 1
 	}
 	# Packages must not start services (knot's would listen on the host's port 53).

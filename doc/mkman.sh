@@ -25,5 +25,6 @@ Description
 HEAD
 	sed '1,/^====/d'
 } | "$rst2man" --no-generator --no-datestamp --no-source-link --report=warning --halt=warning |
-	# non-ASCII characters as groff escapes (\[u2014]): any man/groff reads the page
-	perl -CS -pe 's/([^\x00-\x7f])/sprintf("\\[u%04X]", ord($1))/ge'
+	# non-ASCII characters as groff escapes (\[u2014]): any man/groff reads the page;
+	# literal blocks in CR (groff 1.24, Debian testing, knows no font C: a warning)
+	perl -CS -pe 's/([^\x00-\x7f])/sprintf("\\[u%04X]", ord($1))/ge; s/^\.ft C$/.ft CR/'

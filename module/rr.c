@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "knot_compat.h"
 #include "mem.h"
 #include "rr.h"
 
@@ -207,29 +208,33 @@ static int naptr_header_len(const uint8_t *pos, const uint8_t *end)
 	return p <= end ? p - pos : -1;
 }
 
+/*!
+ * \brief Length of the rdata block described by \a block (a descriptor's block type) at
+ *        \a pos, < 0 if malformed.
+ */
+static int block_len(int block, const uint8_t *pos, const uint8_t *end)
+{
+	if (lain_knot_block_is_remainder(block)) {
+		return end - pos; // may be empty, as tinydns-data allows
+	}
+	switch (block) {
+	case KNOT_RDATA_WF_FIXED_DNAME:
+	case KNOT_RDATA_WF_COMPRESSIBLE_DNAME:
+	case KNOT_RDATA_WF_DECOMPRESSIBLE_DNAME:
+		return pos < end ? knot_dname_wire_check(pos, end, NULL) : -1;
+	case KNOT_RDATA_WF_NAPTR_HEADER:
+		return naptr_header_len(pos, end);
+	default:
+		return block; // fixed size (> 0), or a block type this check does not know (< 0)
+	}
+}
+
 int rr_rdata_check(uint16_t type, const uint8_t *rdata, uint16_t rdlen)
 {
 	const knot_rdata_descriptor_t *desc = knot_get_rdata_descriptor(type);
 	const uint8_t *pos = rdata, *end = rdata + rdlen;
 	for (int i = 0; desc->block_types[i] != KNOT_RDATA_WF_END; i++) {
-		int block = desc->block_types[i];
-		int len;
-		switch (block) {
-		case KNOT_RDATA_WF_FIXED_DNAME:
-		case KNOT_RDATA_WF_COMPRESSIBLE_DNAME:
-		case KNOT_RDATA_WF_DECOMPRESSIBLE_DNAME:
-			len = pos < end ? knot_dname_wire_check(pos, end, NULL) : -1;
-			break;
-		case KNOT_RDATA_WF_NAPTR_HEADER:
-			len = naptr_header_len(pos, end);
-			break;
-		case KNOT_RDATA_WF_REMAINDER:
-			len = end - pos;
-			break;
-		default:
-			len = block;
-			break;
-		}
+		int len = block_len(desc->block_types[i], pos, end);
 		if (len < 0 || len > end - pos) {
 			return KNOT_EMALF;
 		}

@@ -1,34 +1,50 @@
 #!/bin/sh
-# Installs the Debian 12 packages mod-lain builds, runs and tests with.
-# Usage: scripts/deps.sh [build|test|bench] [more packages...]   (as root)
+# Installs the Debian packages mod-lain builds, runs and tests with (Debian 12, 13, testing).
+# Usage: scripts/deps.sh [build|test|bench|roots] [more packages...]   (as root)
+#   roots: what scripts/debian-root.sh needs on the host (debootstrap)
 set -eu
 build="autoconf automake libtool pkg-config make gcc libknot-dev libcurl4-openssl-dev
 	liburcu-dev knot knot-dnsutils python3 curl"
 # every package a test needs, so that no test skips on a fresh machine: clang and its
-# ASan runtime (sanitize/, fuzz/), valgrind (sanitize/knotd.sh), jansson (unit/test_json,
-# fuzz/), tinydns (test_tinydns_diff: tinydns-data, tinydns-get), groff-base
-# (test_install: the man page), openssl (test_lainlet_wire, test_faults: https),
-# unbound (test_resolvers), binutils (test_install: nm)
-test="clang libclang-rt-14-dev valgrind libjansson-dev tinydns groff-base openssl unbound
-	binutils"
+# sanitizer runtime (libclang-rt-N-dev, added below for the installed clang; sanitize/,
+# fuzz/), valgrind (sanitize/knotd.sh), jansson (fuzz/), tinydns (test_tinydns_diff:
+# tinydns-data, tinydns-get), groff-base (test_install: the man page), openssl
+# (test_lainlet_wire, test_faults: https), unbound (test_resolvers), binutils
+# (test_install: nm)
+test="clang valgrind libjansson-dev tinydns groff-base openssl unbound binutils"
 bench="dnsperf tinydns gnuplot-nox libjansson-dev libcjson-dev libsimdjson-dev g++"
-case "${1:-build}" in
+mode=${1:-build}
+case $mode in
 test) pkgs="$build $test" ;;
 bench) pkgs="$build $bench" ;;
+roots) pkgs="debootstrap" ;;
 *) pkgs=$build ;;
 esac
 [ $# -gt 0 ] && shift
 pkgs="$pkgs $*"
-missing=""
-for p in $pkgs; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
+
+updated=""
+# install PACKAGE...: installs those not installed yet
+install() {
+	missing=""
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+			missing="$missing $p"
+	done
+	[ -n "$missing" ] || return 0
 	echo "installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
+	[ -n "$updated" ] || apt-get update -qq
+	updated=1
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+# shellcheck disable=SC2086
+install $pkgs
+# The runtime of the clang Debian installed (libclang-rt-14-dev on Debian 12, -19- on 13).
+if [ "$mode" = test ]; then
+	install "libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
 fi
 # The Debian knot and unbound packages start a knotd / an unbound on port 53; the demo
 # and the tests run their own.

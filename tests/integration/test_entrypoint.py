@@ -225,7 +225,7 @@ def run(tap, base):
                    diag=conf)
             c = ep.knotc('status')
             tap.ok(c.returncode == 0, 'knotc reaches it through KNOT_RUNDIR', diag=c.stdout)
-            c = ep.knotc('stats', 'mod-lain')
+            c = ep.knotc('-f', 'stats', 'mod-lain')
             tap.ok(c.returncode == 0 and 'mod-lain.' in c.stdout,
                    'knotc stats mod-lain works', diag=c.stdout)
             r = query(ep.port, 'status.mod-lain', 'TXT')

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""knotc reload and stop with the module loaded and streams open; SERVFAIL before the
-first sync; counters in knotc stats."""
+"""knotc reload, and stop by SIGTERM, with the module loaded and streams open; SERVFAIL
+before the first sync; counters in knotc stats."""
 
 import os
 import re
@@ -35,14 +35,14 @@ def main(tap):
         r = query(kd.port, 'www.example.org')
         tap.ok(r.rcode == 'REFUSED', 'unsynced: other names go to Knot (%s)' % r.rcode)
         tap.ok(kd.wait_log(r'stream down .*reconnecting', 5), 'connection failures logged')
-        st = kd.knotc('stats', 'mod-lain')
+        st = kd.stats('mod-lain')
         tap.ok('servfail-unsynced' in st.stdout, 'servfail counter in knotc stats',
                diag=st.stdout)
 
     with Lainlet() as ll, Knotd(lainlets=[ll.url], heartbeat=1) as kd:
         tap.ok(wait_until(lambda: answers(kd) == ['172.20.1.4'], 10), 'synced')
         pid = kd.proc.pid
-        st = kd.knotc('stats', 'mod-lain').stdout
+        st = kd.stats('mod-lain').stdout
         tap.ok(re.search(r'records\s*=\s*[1-9]', st) is not None, 'records gauge', diag=st)
         tap.ok(re.search(r'answers\[proc\]\s*=\s*[1-9]', st) is not None,
                'answers counted by kind', diag=st)
@@ -70,13 +70,15 @@ def main(tap):
                % (base_tasks, tasks(pid), base_fds, fds(pid)))
         tap.ok(kd.alive(), 'knotd alive after reloads')
 
-        # Stop while every stream hangs: the thread is joined promptly.
+        # Stop while every stream hangs: the thread is joined promptly. By signal: this is
+        # about the module's stop, and knotc stop can take up to its control timeout to
+        # act from Knot 3.4 on.
         ll.silence(True)
         t0 = time.monotonic()
-        rc = kd.stop()
+        rc = kd.stop(by_signal=True)
         took = time.monotonic() - t0
         tap.ok(rc == 0, 'knotd exits cleanly (%s)' % rc)
-        tap.ok(took < 3.0, 'knotc stop with hung streams returned in %.2f s' % took)
+        tap.ok(took < 3.0, 'SIGTERM with hung streams: knotd exited in %.2f s' % took)
 
 
 if __name__ == '__main__':

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "knot_compat.h"
 #include "tinydata.h"
 #include "tap.h"
 
@@ -491,7 +492,11 @@ static void test_generic(void)
 	RR_IS(0, "wrap.example.com", A, 86400, "\300\000\002\001");
 
 	parse(":t255.example.com:255:abc");
+#if LAIN_KNOT_HAS_REMAINDER_MAYEMPTY
+	SKIPPED_AS("rdata malformed for type 255"); // this Knot writes no rdata for ANY
+#else
 	RR_IS_N(0, "t255.example.com", 255, 86400, "abc");
+#endif
 
 	parse(":_sip._udp.example.com:33:\\000\\012\\000\\024\\023\\304\\003sip" "\\007example"
 	      "\\003com\\000");
@@ -503,6 +508,26 @@ static void test_generic(void)
 
 	parse(":ok.example.com:251:x\n:ok.example.com:41:x\n:ok.example.com:1:abcd");
 	COUNT_IS(3);
+
+	// Knot 3.4.10 and 3.5.4+ describe these rdata as ending in a block that "may be empty"
+	// (KNOT_RDATA_WF_REMAINDER_MAYEMPTY); older Knots as a plain remainder. Both pass.
+	parse(":priv.example.com:65280:abc");
+	RR_IS_N(0, "priv.example.com", 65280, 86400, "abc");
+	parse(":priv.example.com:65280");
+	RR_IS_N(0, "priv.example.com", 65280, 86400, "");
+	parse(":svcb.example.com:64:\\000\\001\\000");
+	RR_IS(0, "svcb.example.com", SVCB, 86400, "\000\001\000");
+	parse(":n3p.example.com:51:\\001\\000\\000\\000\\000");
+	RR_IS(0, "n3p.example.com", NSEC3PARAM, 86400, "\001\000\000\000\000");
+	parse(":nsec.example.com:47:\\000");
+	RR_IS(0, "nsec.example.com", NSEC, 86400, "\000");
+	parse(":nsec.example.com:47:\\003ab");
+	SKIPPED_AS("rdata malformed for type 47");
+#if LAIN_KNOT_HAS_REMAINDER_MAYEMPTY
+	ok(knot_get_rdata_descriptor(65280)->block_types[0] == KNOT_RDATA_WF_REMAINDER_MAYEMPTY &&
+	   knot_get_rdata_descriptor(KNOT_RRTYPE_NSEC)->block_types[1] ==
+	   KNOT_RDATA_WF_REMAINDER_MAYEMPTY, "this libknot has remainders that may be empty");
+#endif
 
 	struct {
 		const char *line;

@@ -3,9 +3,9 @@
 # Usage: scripts/deps.sh [build|test|bench] [more packages...]   (as root)
 set -eu
 build="autoconf automake libtool pkg-config make gcc libknot-dev libcurl4-openssl-dev
-	liburcu-dev knot knot-dnsutils python3 curl"
-test="clang libclang-rt-14-dev valgrind libjansson-dev"
-bench="dnsperf tinydns gnuplot-nox libjansson-dev libcjson-dev libsimdjson-dev g++"
+	libjansson-dev liburcu-dev knot knot-dnsutils python3 curl"
+test="clang libclang-rt-14-dev valgrind"
+bench="dnsperf tinydns gnuplot-nox libcjson-dev libsimdjson-dev g++"
 case "${1:-build}" in
 test) pkgs="$build $test" ;;
 bench) pkgs="$build $bench" ;;

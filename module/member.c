@@ -166,17 +166,21 @@ static int value_begin(member_framer_t *f, char c)
 		}
 		f->take = take == MEMBER_SLICES && c != '"' ? MEMBER_WHOLE : take;
 	}
-	if (!f->array && put(f, ":", 1) != KNOT_EOK) {
-		return KNOT_ENOMEM;
-	}
-	if (f->take == MEMBER_SLICES) {
-		f->len = 0;
-		f->max = SIZE_MAX; // a slice is never the whole value
-	}
 	f->state = S_IN_VALUE;
 	f->in_string = c == '"';
 	f->depth = c == '{' || c == '[' ? 1 : 0;
-	return f->take == MEMBER_SKIP ? KNOT_EOK : put(f, &c, 1);
+	if (f->take == MEMBER_SKIP) {
+		return KNOT_EOK;
+	} else if (f->take == MEMBER_SLICES) {
+		f->len = 0; // the key goes, the first slice begins
+		f->max = SIZE_MAX;
+	} else if (!f->array) {
+		int ret = put(f, ":", 1);
+		if (ret != KNOT_EOK) {
+			return ret;
+		}
+	}
+	return put(f, &c, 1);
 }
 
 /*!

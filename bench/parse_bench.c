@@ -17,7 +17,7 @@
  *   lainlet_read   mod-lain's coreinfo reader (module/lainlet.c): the framing, jansson,
  *                  and the procs and instances it keeps, in 16 KiB pieces
  * Build (bench/run.sh): cc -O2 -Imodule parse_bench.c parse_module.c
- *                       module/{member,lainlet,rr,mem,tinydata}.c
+ *                       module/{member,lainlet,lainlet_data,rr,mem,tinydata}.c
  *                       -ljansson -lcjson $(pkg-config --cflags --libs libknot)
  */
 #include <cjson/cJSON.h>

@@ -110,6 +110,16 @@ int lainlet_data_emit(const void *data, rr_sink_t *sink);
 int lainlet_data_emit_apps(const lainlet_data_t *data, const uint8_t ip[4], uint32_t ttl,
                            rr_sink_t *sink);
 
+/*! \brief Label "<proc>-<no>" (wire: length first); its size, 0 if over 63 bytes. */
+size_t lainlet_instance_label(uint8_t *out, const uint8_t *proc, uint32_t no);
+
+/*!
+ * \brief Finishes a document's data: lists its distinct apps, gives back what
+ *        its arrays grew past their use.
+ * \return KNOT_EOK or KNOT_ENOMEM.
+ */
+int lainlet_data_finish(lainlet_data_t *data);
+
 /*! \brief A document being read. */
 typedef struct lainlet_reader lainlet_reader_t;
 

@@ -62,10 +62,12 @@ def huge_line(tap):
         tap.ok(re.search(r'tinydns_fqdns: skipped tinydns_fqdns/big line 2 \(longer than '
                          r'\d+ bytes\)', log), 'the 48 MB line skipped with a log line naming it',
                diag=kd.tail())
+        # (an ASan runtime in knotd keeps freed memory in quarantine: no RSS figure)
         tap.ok(size > 48 << 20 and (peak - base) * 1024 <= 2 * size,
                'peak RSS growth %d kB <= 2x the document (%d kB): %.3fx, %d samples'
                % (peak - base, size >> 10, (peak - base) * 1024.0 / max(size, 1),
-                  len(samples)))
+                  len(samples)),
+               skip='knotd runs with a sanitizer runtime' if harness.PRELOAD else None)
         tap.ok(query(kd.port, 'motd.lain', 'TXT').rcode == 'NOERROR' and
                query(kd.port, 'big.lain', 'TXT').rcode != 'NOERROR',
                'the good lines still served, no big.lain')

@@ -212,11 +212,44 @@ static int refuse(reader_t *r, int ret, const char *fmt, ...)
 	return ret;
 }
 
-/*! \brief jansson's reading of bytes that begin at a document offset. */
-static json_t *load(reader_t *r, const char *bytes, size_t len, size_t offset)
+/*! \brief A framed item read by jansson through json_load_callback. */
+typedef struct {
+	const char *bytes;   /*!< The item. */
+	void *block;         /*!< The framer's buffer it is (a mem.h block), or NULL. */
+	size_t len;          /*!< Bytes of the item. */
+	size_t pos;          /*!< Bytes handed to jansson. */
+	size_t discarded;    /*!< Bytes given back. */
+} item_feed_t;
+
+/*!
+ * \brief Hands jansson the next bytes of an item, and gives back every MiB it
+ *        has read: jansson keeps its own copy of a string as it reads it, so
+ *        the item's bytes are then held once, not twice.
+ */
+static size_t item_feed(void *buffer, size_t size, void *arg)
+{
+	item_feed_t *in = arg;
+	size_t n = in->len - in->pos < size ? in->len - in->pos : size;
+	memcpy(buffer, in->bytes + in->pos, n);
+	in->pos += n;
+	if (in->block != NULL && in->pos - in->discarded >= (1 << 20)) {
+		mem_discard(in->block, in->discarded, in->pos);
+		in->discarded = in->pos;
+	}
+	return n;
+}
+
+/*!
+ * \brief jansson's reading of bytes that begin at a document offset.
+ * \param block  The framer's buffer when bytes are all of it (a big item is
+ *               then given back as jansson reads it, see item_feed), or NULL.
+ */
+static json_t *load(reader_t *r, const char *bytes, size_t len, size_t offset, void *block)
 {
 	json_error_t err;
-	json_t *v = json_loadb(bytes, len, JSON_FLAGS, &err);
+	item_feed_t in = { .bytes = bytes, .block = block, .len = len };
+	json_t *v = len < MEM_MAP_MIN ? json_loadb(bytes, len, JSON_FLAGS, &err) :
+	            json_load_callback(item_feed, &in, JSON_FLAGS, &err);
 	if (v == NULL) {
 		// (a member was framed with one '{' before it)
 		size_t at = offset + (err.position > 0 ? err.position - 1 : 0);
@@ -518,7 +551,7 @@ static void lines_refused(reader_t *r)
 static int tinydns_begin(void *arg, const char *key, size_t len, char first, size_t *max)
 {
 	reader_t *r = arg;
-	json_t *k = load(r, key, len, member_offset(&r->frame));
+	json_t *k = load(r, key, len, member_offset(&r->frame), NULL);
 	if (k == NULL) {
 		return r->ret;
 	}
@@ -540,7 +573,7 @@ static int tinydns_begin(void *arg, const char *key, size_t len, char first, siz
 static int tinydns_slice(void *arg, const char *bytes, size_t len, bool last)
 {
 	reader_t *r = arg;
-	json_t *slice = load(r, bytes, len, member_offset(&r->frame));
+	json_t *slice = load(r, bytes, len, member_offset(&r->frame), NULL);
 	if (slice == NULL) {
 		return r->ret;
 	}
@@ -570,7 +603,7 @@ static int tinydns_slice(void *arg, const char *bytes, size_t len, bool last)
 static int config_begin(void *arg, const char *key, size_t len, char first, size_t *max)
 {
 	reader_t *r = arg;
-	json_t *k = load(r, key, len, member_offset(&r->frame));
+	json_t *k = load(r, key, len, member_offset(&r->frame), NULL);
 	if (k == NULL) {
 		return r->ret;
 	}
@@ -617,7 +650,7 @@ static int member_item(void *arg, const char *bytes, size_t len)
 		return refuse(r, KNOT_ESPACE, "byte %zu: a member of over %zu bytes",
 		              member_offset(&r->frame), r->frame.max_item);
 	}
-	json_t *member = load(r, bytes, len, member_offset(&r->frame));
+	json_t *member = load(r, bytes, len, member_offset(&r->frame), (void *)bytes);
 	if (member == NULL) {
 		return r->ret;
 	}

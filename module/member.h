@@ -49,7 +49,9 @@ typedef struct {
 	/*!
 	 * \brief A whole item: {"key":value} for a member, the value for an
 	 *        element; bytes NULL when the item crossed its cap (len: bytes of
-	 *        it seen), and the rest of it is then skipped.
+	 *        it seen), and the rest of it is then skipped. bytes is the
+	 *        framer's buffer, a mem.h block: what the callback has read of
+	 *        it may be given back with mem_discard.
 	 * \return KNOT_EOK to go on, an error to stop.
 	 */
 	int (*item)(void *arg, const char *bytes, size_t len);

@@ -392,6 +392,23 @@ static void test_limits(void)
 	   "tinydns_fqdns: a key that is no array of lines gives nothing, the others read");
 	lainlet_data_clear(&data);
 
+	// A big member is read by jansson as the framer gives it back (item_feed).
+	doc = malloc(3 << 20);
+	n = sprintf(doc, "{\"a.web.web\": {\"PodInfos\": [{\"InstanceNo\": 1, "
+	            "\"ContainerInfos\": [{\"ContainerIp\": \"10.0.0.1\", \"Note\": \"");
+	memset(doc + n, 'x', 2 << 20);
+	sprintf(doc + n + (2 << 20), "\"}]}]}, \"b.web.web\": {\"PodInfos\": []}}");
+	ret = read_logged(LAINLET_COREINFO, NULL, doc, strlen(doc), 4 << 20, &log, &data);
+	ok(ret == KNOT_EOK && data.procs.count == 2 && data.procs.instance_count == 1 &&
+	   data.procs.instances[0].ip[3] == 1, "a member of 2 MB reads");
+	lainlet_data_clear(&data);
+	doc[n + (2 << 20) + 1] = ','; // "Note": "xx...x",]: for jansson to find
+	ret = read_logged(LAINLET_COREINFO, NULL, doc, strlen(doc), 4 << 20, &log, &data);
+	ok(ret == KNOT_EMALF && strstr(log.text, "document refused (byte 2097") &&
+	   strstr(log.text, "expected a key") == NULL,
+	   "and one that is no JSON inside is refused by jansson at the right byte");
+	free(doc);
+
 	// A member over max-document is refused while it is read.
 	static const char over[] = "{\"a.web.web\": {\"PodInfos\": []}, \"b.web.web\": "
 	                           "{\"PodInfos\": [{\"InstanceNo\": 1, \"ContainerInfos\": []}]}}";

@@ -11,12 +11,13 @@
  *   jansson_fields jansson parse + walking to every pod's InstanceNo and first
  *                  ContainerIp (what the module reads), + decref
  *   cjson          cJSON_ParseWithLength + cJSON_Delete
- *   json_push      mod-lain's push tokenizer (module/json.c) over the document in
- *                  16 KiB pieces, as the stream delivers it; tokens counted
- *   lainlet_read   mod-lain's coreinfo reader (module/lainlet.c): the tokenizer plus
- *                  the procs and instances it keeps, in 16 KiB pieces
+ *   json_members   mod-lain's member framing (module/member.c) over the document in
+ *                  16 KiB pieces, as the stream delivers it, each member read by
+ *                  jansson (json_loadb + decref); members counted
+ *   lainlet_read   mod-lain's coreinfo reader (module/lainlet.c): the framing, jansson,
+ *                  and the procs and instances it keeps, in 16 KiB pieces
  * Build (bench/run.sh): cc -O2 -Imodule parse_bench.c parse_module.c
- *                       module/{json,lainlet,rr,mem,tinydata}.c
+ *                       module/{member,lainlet,lainlet_data,rr,mem,tinydata}.c
  *                       -ljansson -lcjson $(pkg-config --cflags --libs libknot)
  */
 #include <cjson/cJSON.h>
@@ -27,8 +28,8 @@
 #include <string.h>
 #include <time.h>
 
-/* mod-lain's readers (bench/parse_module.c: module/json.h and jansson.h clash) */
-long module_push(const char *doc, long len);
+/* mod-lain's readers (bench/parse_module.c) */
+long module_members(const char *doc, long len);
 long module_read(const char *doc, long len);
 
 static double now_us(void)
@@ -154,13 +155,13 @@ int main(int argc, char **argv)
 
 	for (int r = 0; r < reps; r++) {
 		double s = now_us();
-		sum = module_push(doc, len);
+		sum = module_members(doc, len);
 		t[r] = now_us() - s;
 		if (sum < 0) {
 			return 1;
 		}
 	}
-	report("json_push", t, reps, sum);
+	report("json_members", t, reps, sum);
 	for (int r = 0; r < reps; r++) {
 		double s = now_us();
 		sum = module_read(doc, len);

@@ -1,38 +1,46 @@
 /*
- * mod-lain's own readers for bench/parse_bench.c (a file of their own: module/json.h
- * and jansson.h name the same enumerators). Each call reads the document once, fed in
- * 16 KiB pieces as the stream delivers it, and returns a checksum, < 0 on failure.
+ * mod-lain's own readers for bench/parse_bench.c. Each call reads the document once,
+ * fed in 16 KiB pieces as the stream delivers it, and returns a checksum, < 0 on failure.
  */
 #include <stdio.h>
 
-#include "json.h"
+#include <jansson.h>
+
 #include "lainlet.h"
+#include "member.h"
 
 /*! \brief Piece size of the streamed reads (a typical socket read). */
 #define PIECE 16384
 
-static int count_token(void *arg, json_token_t tok, const char *text, size_t len)
+static int load_member(void *arg, const char *bytes, size_t len)
 {
+	json_t *member = bytes != NULL ? json_loadb(bytes, len, JSON_REJECT_DUPLICATES, NULL) :
+	                 NULL;
+	if (member == NULL) {
+		return -1;
+	}
+	json_decref(member);
 	(*(long *)arg)++;
 	return 0;
 }
 
-/*! \brief The push tokenizer alone: tokens of the document. */
-long module_push(const char *doc, long len)
+/*! \brief The member framing alone, each member read by jansson: members of the document. */
+long module_members(const char *doc, long len)
 {
-	json_push_t p;
-	long tokens = 0;
-	json_push_init(&p, len, count_token, &tokens);
+	long members = 0;
+	member_calls_t calls = { .item = load_member, .arg = &members };
+	member_framer_t f;
+	member_init(&f, false, len, &calls);
 	int ret = 0;
 	for (long pos = 0; pos < len && ret == 0; pos += PIECE) {
-		ret = json_push_feed(&p, doc + pos, len - pos < PIECE ? len - pos : PIECE);
+		ret = member_feed(&f, doc + pos, len - pos < PIECE ? len - pos : PIECE);
 	}
-	if (ret != 0 || json_push_end(&p) != 0) {
-		fprintf(stderr, "json_push: %s\n", json_push_error(&p));
-		tokens = -1;
+	if (ret != 0 || member_end(&f) != 0) {
+		fprintf(stderr, "members: %s\n", member_error(&f));
+		members = -1;
 	}
-	json_push_deinit(&p);
-	return tokens;
+	member_deinit(&f);
+	return members;
 }
 
 /*! \brief The coreinfo reader: records its procs make. */

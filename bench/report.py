@@ -239,8 +239,8 @@ def main():
       'wait) until the new A answers. End to end = from the lainlet\'s clock just before the '
       'first byte of the event goes to the socket (`time.monotonic()`, CLOCK_MONOTONIC) to the '
       'answer. %d updates per size, %g s apart. Breakdown from the module\'s log: `read` = '
-      'the time spent in the streaming reader (module/json.c tokens -> procs and '
-      'instances, fed as the bytes arrive) and the comparison with the data served, `build` = table build, '
+      'the time spent in the streaming reader (module/member.c members -> jansson -> procs '
+      'and instances, fed as the bytes arrive) and the comparison with the data served, `build` = table build, '
       '`publish` = RCU swap + synchronize_rcu + free of the old table; `send` = the '
       'lainlet\'s sendall of the event. CPU per update from /proc (schedstat of the busiest '
       'knotd thread = the watcher; utime+stime of the process). Bare parse = '
@@ -265,8 +265,10 @@ def main():
              ('jansson_nodup', 'jansson json_loadb, flags 0'),
              ('jansson_fields', 'jansson parse + walk to InstanceNo/ContainerIp'),
              ('cjson', 'cJSON_ParseWithLength'),
-             ('json_push', 'mod-lain push tokenizer (module/json.c), 16 KiB pieces'),
-             ('lainlet_read', 'mod-lain coreinfo reader: tokenizer + procs (the module\'s read)'),
+             ('json_members', 'mod-lain member framing (module/member.c) + jansson per member, '
+              '16 KiB pieces'),
+             ('lainlet_read', 'mod-lain coreinfo reader: members + jansson + procs (the module\'s '
+              'read)'),
              ('simdjson_dom', 'simdjson DOM parse'),
              ('simdjson_fields', 'simdjson On-Demand walk to InstanceNo/ContainerIp')]
     sizes2 = sorted(res['m2'], key=size_key)

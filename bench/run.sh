@@ -74,10 +74,10 @@ fi
 
 # parse helpers
 mkdir -p "$out/bin"
-# (with the module's own reader: module/json.c and module/lainlet.c)
+# (with the module's own reader: module/member.c and module/lainlet.c)
 cc -O2 -Wall -std=gnu11 -D_GNU_SOURCE -Imodule -o "$out/bin/parse_bench" bench/parse_bench.c \
 	bench/parse_module.c \
-	module/json.c module/lainlet.c module/rr.c module/mem.c module/tinydata.c \
+	module/member.c module/lainlet.c module/lainlet_data.c module/rr.c module/mem.c module/tinydata.c \
 	-ljansson -lcjson $(pkg-config --cflags --libs libknot)
 c++ -O2 -std=c++17 -Wall -o "$out/bin/simdjson_bench" bench/simdjson_bench.cpp -lsimdjson
 

@@ -3,14 +3,17 @@
  * \brief lainlet documents -> records, read as the bytes arrive.
  *
  * A reader takes one document (the data of an init/update/delete event) in
- * pieces, as the stream delivers them, and never holds it whole: the JSON is
- * tokenized (json.h) and only the few fields the DNS needs are kept. The
+ * pieces, as the stream delivers them, and never holds it whole: its
+ * top-level members are framed as they arrive (member.h), each is read by
+ * jansson, and only the few fields the DNS needs are kept. The
  * result is handed out only when the document as a whole is usable: a
  * document that is not JSON or not of the documented shape is refused and
  * the caller keeps the previous data. A bad item inside a good document
  * (wrong type, missing field, bad IP, a name that cannot be a hostname) is
- * skipped with a log line; the rest is read. Keys are not checked for
- * duplicates (lainlet writes Go maps): a repeated key is read twice.
+ * skipped with a log line; the rest is read. A key repeated inside a member
+ * makes the document refused (jansson's JSON_REJECT_DUPLICATES); a repeated
+ * top-level key is read twice (the members are read one by one), but for a
+ * config document's key, which is refused.
  *
  * coreinfo, the document that grows with the cluster (~0.7 kB a container),
  * is kept as compact procs and instances (~12 bytes an instance); its records
@@ -22,7 +25,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "json.h"
 #include "log.h"
 #include "rr.h"
 
@@ -108,6 +110,16 @@ int lainlet_data_emit(const void *data, rr_sink_t *sink);
 int lainlet_data_emit_apps(const lainlet_data_t *data, const uint8_t ip[4], uint32_t ttl,
                            rr_sink_t *sink);
 
+/*! \brief Label "<proc>-<no>" (wire: length first); its size, 0 if over 63 bytes. */
+size_t lainlet_instance_label(uint8_t *out, const uint8_t *proc, uint32_t no);
+
+/*!
+ * \brief Finishes a document's data: lists its distinct apps, gives back what
+ *        its arrays grew past their use.
+ * \return KNOT_EOK or KNOT_ENOMEM.
+ */
+int lainlet_data_finish(lainlet_data_t *data);
+
 /*! \brief A document being read. */
 typedef struct lainlet_reader lainlet_reader_t;
 
@@ -117,12 +129,13 @@ typedef struct lainlet_reader lainlet_reader_t;
  * \param ctx      Settings (kept by reference).
  * \param doc      Which document.
  * \param key      LAINLET_CONFIG: the key to read; NULL otherwise.
- * \param max_string  Longest string in the document (the event's cap).
+ * \param max_document  Largest document (the event's cap): a member over it
+ *                      is refused as soon as it crosses it.
  *
  * \return The reader, NULL when out of memory.
  */
 lainlet_reader_t *lainlet_reader_new(const lainlet_ctx_t *ctx, lainlet_doc_t doc,
-                                     const char *key, size_t max_string);
+                                     const char *key, size_t max_document);
 
 /*! \brief Frees a reader (NULL is allowed). */
 void lainlet_reader_free(lainlet_reader_t *r);
@@ -154,6 +167,7 @@ int lainlet_reader_feed(lainlet_reader_t *r, const char *bytes, size_t len);
  * \param out  Filled on KNOT_EOK (the caller clears it).
  *
  * \return KNOT_EOK, KNOT_EMALF (not JSON, or not of the right shape),
+ *         KNOT_ESPACE (a member over max_document),
  *         KNOT_ENOMEM, KNOT_ENOENT (config: key absent), KNOT_ESPACE (config:
  *         value too long). The reader is reset either way.
  */

@@ -67,6 +67,20 @@ void mem_free(void *ptr)
 	}
 }
 
+void mem_discard(void *ptr, size_t from, size_t to)
+{
+	const mem_head_t *h = (const mem_head_t *)ptr - 1;
+	if (ptr == NULL || !h->mapped) {
+		return;
+	}
+	uintptr_t page = sysconf(_SC_PAGESIZE);
+	uintptr_t start = ((uintptr_t)ptr + from + page - 1) / page * page;
+	uintptr_t end = ((uintptr_t)ptr + to) / page * page;
+	if (end > start) {
+		(void)madvise((void *)start, end - start, MADV_DONTNEED);
+	}
+}
+
 void *mem_realloc(void *ptr, size_t size)
 {
 	if (ptr == NULL) {

@@ -34,5 +34,12 @@ void mem_free(void *ptr);
  */
 int mem_grow(void **arr, size_t *cap, size_t used, size_t n, size_t sz);
 
+/*!
+ * \brief Bytes [from, to) of a block are read and needed no more: a mapping
+ *        gives their whole pages back at once (they read as zeros after);
+ *        a heap block keeps them.
+ */
+void mem_discard(void *ptr, size_t from, size_t to);
+
 /*! \brief Gives back what an array grew past its use (used items stay). */
 void mem_shrink(void **arr, size_t *cap, size_t used, size_t sz);

@@ -222,7 +222,10 @@ static int unesc_end(unesc_t *u, int sym[1])
 	return 0;
 }
 
-/*! \brief Unescapes a field into out (room for f->len bytes); returns the length. */
+/*!
+ * \brief Unescapes a field into out (room for f->len bytes); returns the
+ *        length. With out NULL, only counts (to refuse before allocating).
+ */
 static size_t unescape(const field_t *f, uint8_t *out)
 {
 	unesc_t u = { 0 };
@@ -230,12 +233,17 @@ static size_t unescape(const field_t *f, uint8_t *out)
 	size_t len = 0;
 	for (size_t i = 0; i < f->len; i++) {
 		int n = unesc_feed(&u, (uint8_t)f->s[i], sym);
-		for (int k = 0; k < n; k++) {
-			out[len++] = (uint8_t)sym[k];
+		for (int k = 0; k < n; k++, len++) {
+			if (out != NULL) {
+				out[len] = (uint8_t)sym[k];
+			}
 		}
 	}
 	if (unesc_end(&u, sym) > 0) {
-		out[len++] = (uint8_t)sym[0];
+		if (out != NULL) {
+			out[len] = (uint8_t)sym[0];
+		}
+		len++;
 	}
 	return len;
 }
@@ -476,21 +484,21 @@ static int line_txt(line_t *l)
 	meta_parse(&m, l, 2, TTL_POSITIVE);
 
 	// The text unescaped (at most len bytes), then its character-strings
-	// (one length byte more per 127 bytes).
+	// (one length byte more per 127 bytes): refused before either is made
+	// when they would not fit in a record.
 	const field_t *s = &l->f[1];
-	size_t text_room = s->len + 1;
-	uint8_t *text = malloc(text_room + s->len + s->len / TXT_CHUNK + 1);
+	size_t text_len = unescape(s, NULL);
+	size_t rdlen = text_len + (text_len + TXT_CHUNK - 1) / TXT_CHUNK;
+	if (rdlen > RR_RDATA_MAX) {
+		return skip(l, "rdata longer than 65535 bytes");
+	}
+	uint8_t *text = malloc(text_len + rdlen + 1);
 	if (text == NULL) {
 		return KNOT_ENOMEM;
 	}
-	uint8_t *rdata = text + text_room;
-	size_t rdlen = txt_chunks(text, unescape(s, text), rdata);
-	int ret;
-	if (rdlen > RR_RDATA_MAX) {
-		ret = skip(l, "rdata longer than 65535 bytes");
-	} else {
-		ret = emit(l, &m, &fqdn, KNOT_RRTYPE_TXT, m.ttl, rdata, rdlen, 0);
-	}
+	uint8_t *rdata = text + text_len + 1;
+	txt_chunks(text, unescape(s, text), rdata);
+	int ret = emit(l, &m, &fqdn, KNOT_RRTYPE_TXT, m.ttl, rdata, rdlen, 0);
 	free(text);
 	return ret;
 }
@@ -585,15 +593,16 @@ static int line_generic(line_t *l)
 	meta_parse(&m, l, 3, TTL_POSITIVE);
 
 	const field_t *s = &l->f[2];
+	if (unescape(s, NULL) > RR_RDATA_MAX) {
+		return skip(l, "rdata longer than 65535 bytes");
+	}
 	uint8_t *buf = malloc(s->len + 1);
 	if (buf == NULL) {
 		return KNOT_ENOMEM;
 	}
 	size_t rdlen = unescape(s, buf);
 	int ret;
-	if (rdlen > RR_RDATA_MAX) {
-		ret = skip(l, "rdata longer than 65535 bytes");
-	} else if (rr_rdata_check(type, buf, (uint16_t)rdlen) != KNOT_EOK) {
+	if (rr_rdata_check(type, buf, (uint16_t)rdlen) != KNOT_EOK) {
 		// tinydns serves any bytes; Knot cannot write rdata that does not have
 		// its type's shape (a 3-byte A, a SRV without a target name): every
 		// answer at the name would fail, so the line is bad here.

@@ -16,6 +16,12 @@
 #include "rr.h"
 
 /*!
+ * \brief Longest line that can make a record: 65,535 bytes of rdata, each
+ *        written as an escape of up to 4 bytes, and room for the other fields.
+ */
+#define TINYDATA_LINE_MAX (4 * 65535 + 4096)
+
+/*!
  * \brief Reports a skipped line.
  * \param arg     Callback argument.
  * \param source  Where the line came from (config key or file path).

@@ -4,15 +4,15 @@
 #   roots: what scripts/debian-root.sh needs on the host (debootstrap)
 set -eu
 build="autoconf automake libtool pkg-config make gcc libknot-dev libcurl4-openssl-dev
-	liburcu-dev knot knot-dnsutils python3 curl"
+	libjansson-dev liburcu-dev knot knot-dnsutils python3 curl"
 # every package a test needs, so that no test skips on a fresh machine: clang and its
 # sanitizer runtime (libclang-rt-N-dev, added below for the installed clang; sanitize/,
-# fuzz/), valgrind (sanitize/knotd.sh), jansson (fuzz/), tinydns (test_tinydns_diff:
+# fuzz/), valgrind (sanitize/knotd.sh), tinydns (test_tinydns_diff:
 # tinydns-data, tinydns-get), groff-base (test_install: the man page), openssl
 # (test_lainlet_wire, test_faults: https), unbound (test_resolvers), binutils
 # (test_install: nm)
-test="clang valgrind libjansson-dev tinydns groff-base openssl unbound binutils"
-bench="dnsperf tinydns gnuplot-nox libjansson-dev libcjson-dev libsimdjson-dev g++"
+test="clang valgrind tinydns groff-base openssl unbound binutils"
+bench="dnsperf tinydns gnuplot-nox libcjson-dev libsimdjson-dev g++"
 mode=${1:-build}
 case $mode in
 test) pkgs="$build $test" ;;

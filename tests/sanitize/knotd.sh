@@ -28,7 +28,7 @@ run_test() {
 
 if command -v clang >/dev/null 2>&1; then
 	runtime=$(clang -print-file-name=libclang_rt.asan-x86_64.so)
-	deps="libknot libcurl liburcu"
+	deps="libknot libcurl jansson liburcu"
 	n=$((n + 1))
 	# shellcheck disable=SC2046
 	if clang -g -O1 -fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE -fPIC -shared \

@@ -10,7 +10,7 @@ if ! command -v "$CC" >/dev/null 2>&1; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-deps="libknot libcurl liburcu"
+deps="libknot libcurl jansson liburcu"
 cflags="-g -O1 -fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE -I$src/module $(pkg-config --cflags $deps)"
 libs="$(pkg-config --libs $deps) -lpthread"
 core=$(sh "$src/tests/core-sources.sh" "$src")
@@ -41,7 +41,7 @@ check() {
 	fi
 }
 
-for t in sse tinydata lainlet rr table answer status snapshot; do
+for t in sse member tinydata lainlet rr table answer status snapshot; do
 	if [ ! -f "$src/tests/unit/test_$t.c" ]; then
 		continue
 	fi

@@ -8,6 +8,7 @@
 
 #include "cluster.h"
 #include "tap.h"
+#include "tinydata.h"
 
 /*! \brief Collects log lines. */
 typedef struct {
@@ -391,6 +392,116 @@ static void test_guard_baseline(void)
 	cluster_clear(&c);
 }
 
+/*! \brief Reads a document with a log, returning its code and records. */
+static int read_logged(lainlet_doc_t doc, const char *key, const char *text, size_t len,
+                       size_t max_document, log_buf_t *log, lainlet_data_t *data)
+{
+	static lain_log_t sink;
+	static lainlet_ctx_t ctx;
+	sink = (lain_log_t){ log_collect, log };
+	ctx = (lainlet_ctx_t){ .ttl = 30, .log = &sink, .log_max = 10 };
+	memset(log, 0, sizeof(*log));
+	memset(data, 0, sizeof(*data));
+	lainlet_reader_t *r = lainlet_reader_new(&ctx, doc, key, max_document);
+	lainlet_reader_feed(r, text, len);
+	int ret = lainlet_reader_end(r, data);
+	lainlet_reader_log(r);
+	lainlet_reader_free(r);
+	return ret;
+}
+
+/*! \brief What is too big for what it feeds, or read twice, is refused early. */
+static void test_limits(void)
+{
+	log_buf_t log;
+	lainlet_data_t data;
+	// A line longer than any record's is skipped unbuffered; the others are read.
+	size_t big = TINYDATA_LINE_MAX * 6 + 100;
+	char *doc = malloc(big + 200);
+	int n = sprintf(doc, "{\"k\": \"[\\\"+a.lain:10.0.0.1\\\", \\\"'t.lain:");
+	memset(doc + n, 'x', big);
+	sprintf(doc + n + big, "\\\", \\\"+b.lain:10.0.0.2\\\"]\"}");
+	int ret = read_logged(LAINLET_TINYDNS, NULL, doc, strlen(doc), strlen(doc) + 1, &log,
+	                      &data);
+	ok(ret == KNOT_EOK && data.count == 2 && strstr(log.text, "k line 2 (longer than"),
+	   "tinydns_fqdns: a line of %zu bytes skipped with a log line, the others read", big);
+	lainlet_data_clear(&data);
+	free(doc);
+
+	// A line that fits, but whose TXT rdata would not.
+	doc = malloc(70000);
+	n = sprintf(doc, "{\"k\": \"[\\\"'t.lain:");
+	memset(doc + n, 'x', 65100);
+	sprintf(doc + n + 65100, "\\\"]\"}");
+	ret = read_logged(LAINLET_TINYDNS, NULL, doc, strlen(doc), 1 << 20, &log, &data);
+	ok(ret == KNOT_EOK && data.count == 0 &&
+	   strstr(log.text, "k line 1 (rdata longer than 65535 bytes)"),
+	   "tinydns_fqdns: TXT rdata over 65535 bytes skipped");
+	lainlet_data_clear(&data);
+	free(doc);
+
+	// A key whose value turns out no JSON array: its lines are taken back.
+	static const char bad_key[] = "{\"good\": \"[\\\"+g.lain:10.0.0.1\\\"]\", "
+	                              "\"bad\": \"[\\\"+b.lain:10.0.0.2\\\", tru]\", "
+	                              "\"num\": 5}";
+	ret = read_logged(LAINLET_TINYDNS, NULL, bad_key, sizeof(bad_key) - 1, 1 << 20, &log,
+	                  &data);
+	ok(ret == KNOT_EOK && data.count == 1 && data.records.count == 1 &&
+	   strstr(log.text, "key bad (not a JSON array of lines)") &&
+	   strstr(log.text, "key num (not a JSON array of lines)") && log.lines == 2,
+	   "tinydns_fqdns: a key that is no array of lines gives nothing, the others read");
+	lainlet_data_clear(&data);
+
+	// A big member is read by jansson as the framer gives it back (item_feed).
+	doc = malloc(3 << 20);
+	n = sprintf(doc, "{\"a.web.web\": {\"PodInfos\": [{\"InstanceNo\": 1, "
+	            "\"ContainerInfos\": [{\"ContainerIp\": \"10.0.0.1\", \"Note\": \"");
+	memset(doc + n, 'x', 2 << 20);
+	sprintf(doc + n + (2 << 20), "\"}]}]}, \"b.web.web\": {\"PodInfos\": []}}");
+	ret = read_logged(LAINLET_COREINFO, NULL, doc, strlen(doc), 4 << 20, &log, &data);
+	ok(ret == KNOT_EOK && data.procs.count == 2 && data.procs.instance_count == 1 &&
+	   data.procs.instances[0].ip[3] == 1, "a member of 2 MB reads");
+	lainlet_data_clear(&data);
+	doc[n + (2 << 20) + 1] = ','; // "Note": "xx...x",]: for jansson to find
+	ret = read_logged(LAINLET_COREINFO, NULL, doc, strlen(doc), 4 << 20, &log, &data);
+	ok(ret == KNOT_EMALF && strstr(log.text, "document refused (byte 2097") &&
+	   strstr(log.text, "expected a key") == NULL,
+	   "and one that is no JSON inside is refused by jansson at the right byte");
+	free(doc);
+
+	// A member over max-document is refused while it is read.
+	static const char over[] = "{\"a.web.web\": {\"PodInfos\": []}, \"b.web.web\": "
+	                           "{\"PodInfos\": [{\"InstanceNo\": 1, \"ContainerInfos\": []}]}}";
+	ret = read_logged(LAINLET_COREINFO, NULL, over, sizeof(over) - 1, 60, &log, &data);
+	ok(ret == KNOT_ESPACE && strstr(log.text, "coreinfo: document refused (byte 32: "
+	                                "a member of over 60 bytes)"),
+	   "a member over max-document refuses the document, logged");
+
+	// Duplicate keys inside a member (jansson's JSON_REJECT_DUPLICATES).
+	static const char dup[] = "{\"a.web.web\": {\"PodInfos\": [], \"PodInfos\": []}}";
+	ret = read_logged(LAINLET_COREINFO, NULL, dup, sizeof(dup) - 1, 1 << 20, &log, &data);
+	ok(ret == KNOT_EMALF && strstr(log.text, "coreinfo: document refused (byte ") &&
+	   strstr(log.text, "duplicate"), "a duplicate key in a member refuses the document");
+
+	// A config key given twice, or with a value too long (refused unbuffered).
+	static const char twice[] = "{\"domain\": \"a.com\", \"domain\": \"b.com\"}";
+	ret = read_logged(LAINLET_CONFIG, "domain", twice, sizeof(twice) - 1, 1 << 20, &log,
+	                  &data);
+	ok(ret == KNOT_EMALF && strstr(log.text, "domain: document refused ('domain' twice)"),
+	   "config: the key twice is refused");
+	doc = malloc(5000);
+	n = sprintf(doc, "{\"other\": \"");
+	memset(doc + n, 'x', 2000);
+	n += 2000;
+	n += sprintf(doc + n, "\", \"domain\": \"");
+	memset(doc + n, 'y', 2000);
+	sprintf(doc + n + 2000, "\"}");
+	ret = read_logged(LAINLET_CONFIG, "domain", doc, strlen(doc), 1 << 20, &log, &data);
+	ok(ret == KNOT_ESPACE && strstr(log.text, "no string 'domain' key that fits"),
+	   "config: a value too long is refused");
+	free(doc);
+}
+
 /*! \brief Every fixture document fed in pieces reads as it does whole. */
 static void test_pieces(void)
 {
@@ -445,5 +556,6 @@ int main(int argc, char **argv)
 	test_bad_items_once();
 	test_guard();
 	test_guard_baseline();
+	test_limits();
 	return done_testing();
 }

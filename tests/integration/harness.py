@@ -721,6 +721,18 @@ class Knotd:
             time.sleep(0.05)
         return self
 
+    def start_refused(self):
+        """Starts knotd expecting it to refuse its configuration: (its log, seconds until
+        it exited), or (None, seconds) when it came up (then it is stopped)."""
+        t0 = time.monotonic()
+        try:
+            self.start()
+        except RuntimeError:
+            return self.log(), time.monotonic() - t0
+        took = time.monotonic() - t0
+        self.stop()
+        return None, took
+
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 

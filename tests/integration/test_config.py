@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """knotc conf-check accepts a mod-lain section with every item (17) set to a good value,
 and rejects a bad value of each with a message naming the item: out of range, not
-parsing, an address range that runs backwards, a data-file, ca-file or snapshot that is
-a FIFO or a directory, a ca-file that is missing. A lainlet URL whose host is a name in
+parsing, an address range that runs backwards, a data-file or ca-file that is a FIFO or
+a directory, a ca-file that is missing. A lainlet URL whose host is a name in
 a zone the module serves (a bootstrap loop when knotd is the host's resolver), or that
 libcurl cannot read, is warned of, by knotc conf-check and by knotd when the module
 loads, and still accepted."""
@@ -59,8 +59,6 @@ BAD = [
     ('data-file: {tmp}', 'data-file'),
     ('ca-file: {tmp}/fifo', 'ca-file'),
     ('ca-file: {tmp}/missing.pem', 'ca-file'),
-    ('snapshot: {tmp}/fifo', 'snapshot'),
-    ('snapshot: {tmp}', 'snapshot'),
 ]
 
 

@@ -9,6 +9,9 @@
  * there are several. A tinydns data file, when configured, is checked every
  * second and read again when it changed. Tables are built here, off the query
  * path; the owner publishes them.
+ *
+ * Made of watch.c (the thread) and watch_stream.c (the streams, the one file
+ * that knows libcurl), which share watch_impl.h.
  */
 #pragma once
 

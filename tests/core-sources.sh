@@ -3,7 +3,7 @@
 # sanitizer and fuzz builds link. Usage: sh tests/core-sources.sh SRCDIR
 for f in "$1"/module/*.c; do
 	case "$(basename "$f")" in
-	lain.c|lain_conf.c|watch.c) ;;
+	lain.c|lain_conf.c|watch.c|watch_stream.c) ;;
 	*) printf '%s ' "$f" ;;
 	esac
 done

@@ -28,7 +28,7 @@ import harness
 from harness import Knotd, Lainlet, free_port, proc_tasks, query, wait_until
 
 HUNG = 'lainlet.invalid-test'
-CONNECT_TIMEOUT = 3.0           # watch.c: CURLOPT_CONNECTTIMEOUT_MS
+CONNECT_TIMEOUT = 3.0           # watch_stream.c: CURLOPT_CONNECTTIMEOUT_MS
 STREAMS = 5                     # coreinfo, depends, 3 x configwatcher
 
 

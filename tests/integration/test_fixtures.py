@@ -19,7 +19,7 @@ from harness import FIXTURES, Knotd, Lainlet, dig, query, wait_until  # noqa: E4
 TTL = 60            # the module's `ttl` (generated records)
 NEG_TTL = 5         # the module's `negative-ttl`
 LINE_TTL = 300      # the TTL written in the fixture's tinydns_fqdns lines
-SOA_TTL = 2560      # tinydns-data's TTL for the SOA of a `.` line (§1.5)
+SOA_TTL = 2560      # tinydns-data's TTL for the SOA of a `.` line (doc/tinydns-data.md §1.5)
 WEBROUTER = '192.168.10.80'
 PORTAL_TODO = None
 

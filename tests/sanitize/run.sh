@@ -41,7 +41,7 @@ check() {
 	fi
 }
 
-for t in sse member tinydata lainlet rr table answer status snapshot; do
+for t in sse member tinydata lainlet cluster rr table answer status snapshot; do
 	if [ ! -f "$src/tests/unit/test_$t.c" ]; then
 		continue
 	fi

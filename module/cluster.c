@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cluster.h"
+#include "hash.h"
 #include "tinydata.h"
 
 static const char *const source_names[CLUSTER_SOURCES] = {
@@ -62,26 +63,6 @@ void cluster_clear(cluster_t *c)
 	lainlet_data_clear(&c->file);
 	c->have_file = false;
 	memset(c->have, 0, sizeof(c->have));
-}
-
-/*!
- * \brief 64-bit hash of a text, to skip an unchanged data file: FNV-style
- *        multiply-xor over 8-byte words.
- */
-static uint64_t digest(const char *doc, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ULL ^ len;
-	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t word;
-		memcpy(&word, doc + i, 8);
-		h = (h ^ word) * 0x100000001b3ULL;
-		h ^= h >> 29;
-	}
-	for (; i < len; i++) {
-		h = (h ^ (uint8_t)doc[i]) * 0x100000001b3ULL;
-	}
-	return h ^ (h >> 32);
 }
 
 size_t cluster_bytes(const cluster_t *c)
@@ -279,7 +260,7 @@ static void file_bad_line(void *arg, const char *source, unsigned line, const ch
 
 int cluster_apply_file(cluster_t *c, const char *path, const char *text, size_t len)
 {
-	uint64_t h = digest(text, len);
+	uint64_t h = fnv1a_words(text, len);
 	if (c->have_file && c->file_digest == h) {
 		return KNOT_EEXIST;
 	}

@@ -170,13 +170,18 @@ struct lainlet_reader {
 	unsigned bad_before;       /*!< tinydns: bad items before the key. */
 };
 
-/*! \brief Names of the documents, for logs. */
+/*! \brief Names of the documents (of their streams), for logs and counters. */
 static const char *const doc_names[] = {
 	[LAINLET_COREINFO] = "coreinfo",
 	[LAINLET_DEPENDS] = "depends",
 	[LAINLET_TINYDNS] = "tinydns_fqdns",
 	[LAINLET_CONFIG] = "config",
 };
+
+const char *lainlet_doc_name(lainlet_doc_t doc)
+{
+	return doc_names[doc];
+}
 
 /*!
  * \brief Copies a string into a fixed buffer, cut to fit; a NUL byte in it

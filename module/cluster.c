@@ -5,43 +5,41 @@
 #include <string.h>
 
 #include "cluster.h"
+#include "hash.h"
 #include "tinydata.h"
 
-static const char *const source_names[CLUSTER_SOURCES] = {
-	[CLUSTER_COREINFO] = "coreinfo",
-	[CLUSTER_DEPENDS] = "depends",
-	[CLUSTER_TINYDNS] = "tinydns_fqdns",
-	[CLUSTER_DOMAIN] = "domain",
-	[CLUSTER_DNS_IP] = "dns_ip",
-};
-
-static const char *const source_paths[CLUSTER_SOURCES] = {
-	[CLUSTER_COREINFO] = "/v2/coreinfowatcher",
-	[CLUSTER_DEPENDS] = "/v2/depends",
-	[CLUSTER_TINYDNS] = "/v2/configwatcher?target=tinydns_fqdns",
-	[CLUSTER_DOMAIN] = "/v2/configwatcher?target=domain",
-	[CLUSTER_DNS_IP] = "/v2/configwatcher?target=dns_ip",
+/*!
+ * \brief The one list of streams: the document each reads, the configwatcher key
+ *        (which is then also the source's name), the request. The other sources
+ *        are named by their document (lainlet_doc_name()).
+ */
+static const struct {
+	lainlet_doc_t doc;  /*!< The document's reader. */
+	const char *key;    /*!< LAINLET_CONFIG: the key read; NULL for the others. */
+	const char *path;   /*!< The request, after the lainlet URL. */
+} streams[CLUSTER_SOURCES] = {
+	[CLUSTER_COREINFO] = { LAINLET_COREINFO, NULL, "/v2/coreinfowatcher" },
+	[CLUSTER_DEPENDS] = { LAINLET_DEPENDS, NULL, "/v2/depends" },
+	[CLUSTER_TINYDNS] = { LAINLET_TINYDNS, NULL, "/v2/configwatcher?target=tinydns_fqdns" },
+	[CLUSTER_DOMAIN] = { LAINLET_CONFIG, "domain", "/v2/configwatcher?target=domain" },
+	[CLUSTER_DNS_IP] = { LAINLET_CONFIG, "dns_ip", "/v2/configwatcher?target=dns_ip" },
 };
 
 const char *cluster_source_name(cluster_source_t source)
 {
-	return source_names[source];
+	const char *key = streams[source].key;
+	return key != NULL ? key : lainlet_doc_name(streams[source].doc);
 }
 
 const char *cluster_source_path(cluster_source_t source)
 {
-	return source_paths[source];
+	return streams[source].path;
 }
 
 lainlet_doc_t cluster_source_doc(cluster_source_t source, const char **key)
 {
-	*key = source >= CLUSTER_DOMAIN ? source_names[source] : NULL;
-	switch (source) {
-	case CLUSTER_COREINFO: return LAINLET_COREINFO;
-	case CLUSTER_DEPENDS:  return LAINLET_DEPENDS;
-	case CLUSTER_TINYDNS:  return LAINLET_TINYDNS;
-	default:               return LAINLET_CONFIG;
-	}
+	*key = streams[source].key;
+	return streams[source].doc;
 }
 
 void cluster_init(cluster_t *c, const lainlet_ctx_t *ctx, const cluster_guard_t *guard)
@@ -62,26 +60,6 @@ void cluster_clear(cluster_t *c)
 	lainlet_data_clear(&c->file);
 	c->have_file = false;
 	memset(c->have, 0, sizeof(c->have));
-}
-
-/*!
- * \brief 64-bit hash of a text, to skip an unchanged data file: FNV-style
- *        multiply-xor over 8-byte words.
- */
-static uint64_t digest(const char *doc, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ULL ^ len;
-	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t word;
-		memcpy(&word, doc + i, 8);
-		h = (h ^ word) * 0x100000001b3ULL;
-		h ^= h >> 29;
-	}
-	for (; i < len; i++) {
-		h = (h ^ (uint8_t)doc[i]) * 0x100000001b3ULL;
-	}
-	return h ^ (h >> 32);
 }
 
 size_t cluster_bytes(const cluster_t *c)
@@ -118,7 +96,7 @@ static int apply_string(cluster_t *c, cluster_source_t source, const lainlet_dat
 	}
 	if (strlen(value) >= out_len) {
 		lain_log(c->ctx.log, LOG_ERR, "%s: document refused (no string '%s' key)",
-		         source_names[source], source_names[source]);
+		         cluster_source_name(source), cluster_source_name(source));
 		return KNOT_EMALF;
 	}
 	strcpy(out, value);
@@ -151,7 +129,7 @@ static void hold(cluster_t *c, cluster_source_t source, lainlet_data_t *data, ui
 		held->since = now;
 		held->active = true;
 		lain_log(c->ctx.log, LOG_WARNING, "%s: document would remove %zu of %zu records, "
-		         "held back for %llu s", source_names[source], old - new, old,
+		         "held back for %llu s", cluster_source_name(source), old - new, old,
 		         (unsigned long long)(c->guard.hold_ms / 1000));
 	}
 	lainlet_data_clear(&held->data);
@@ -189,7 +167,7 @@ static int apply_data(cluster_t *c, cluster_source_t source, lainlet_data_t *dat
 	}
 	if (c->held[source].active) {
 		lain_log(c->ctx.log, LOG_NOTICE, "%s: held document dropped, a normal one came",
-		         source_names[source]);
+		         cluster_source_name(source));
 		unhold(c, source);
 	}
 	replace(c, source, data);
@@ -249,7 +227,7 @@ bool cluster_tick(cluster_t *c, uint64_t now)
 			continue;
 		}
 		lain_log(c->ctx.log, LOG_WARNING, "%s: held document applied after %llu s "
-		         "(%zu -> %zu records)", source_names[i],
+		         "(%zu -> %zu records)", cluster_source_name(i),
 		         (unsigned long long)((now - held->since) / 1000),
 		         cluster_source_records(c, i), held->data.count);
 		replace(c, i, &held->data);
@@ -279,7 +257,7 @@ static void file_bad_line(void *arg, const char *source, unsigned line, const ch
 
 int cluster_apply_file(cluster_t *c, const char *path, const char *text, size_t len)
 {
-	uint64_t h = digest(text, len);
+	uint64_t h = fnv1a_words(text, len);
 	if (c->have_file && c->file_digest == h) {
 		return KNOT_EEXIST;
 	}

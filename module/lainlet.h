@@ -43,6 +43,13 @@ typedef enum {
 	LAINLET_CONFIG,       /*!< configwatcher: one string key. */
 } lainlet_doc_t;
 
+/*!
+ * \brief A document's name ("coreinfo", "depends", "tinydns_fqdns", "config"), for
+ *        logs; also the name of its stream (cluster_source_name()), but for a
+ *        configwatcher stream, which is named by its key.
+ */
+const char *lainlet_doc_name(lainlet_doc_t doc);
+
 /*! \brief One proc of coreinfo (a pod group <app>.<proctype>.<procname>). */
 typedef struct {
 	uint32_t app;        /*!< Offset in names: <app in DNS order>.lain, wire format. */

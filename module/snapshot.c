@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "hash.h"
 #include "snapshot.h"
 
 #define MAGIC "MODLAIN"   /*!< 8 bytes with the NUL. */
@@ -35,10 +36,6 @@
 
 /*! \brief Bytes gathered before they go to the file. */
 #define FLUSH_LEN (64 * 1024)
-
-/*! \brief FNV-1a start value and prime. */
-#define FNV_START 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
 
 /*!
  * \brief The file being written: a small buffer, flushed to the file as it
@@ -79,12 +76,17 @@ static int write_all(int fd, const uint8_t *data, size_t len)
  */
 static uint64_t checksum_step(uint64_t h, const uint8_t *data, size_t len, uint64_t at)
 {
-	for (size_t i = 0; i < len; i++, at++) {
-		if (at < HEADER_LEN - 8 || at >= HEADER_LEN) {
-			h = (h ^ data[i]) * FNV_PRIME;
-		}
+	const uint64_t field = HEADER_LEN - 8; // the checksum: bytes field..HEADER_LEN-1
+	if (at < field) {
+		size_t n = len < field - at ? len : field - at;
+		h = fnv1a_step(h, data, n);
+		data += n, len -= n, at += n;
 	}
-	return h;
+	if (at < HEADER_LEN) {
+		size_t n = len < HEADER_LEN - at ? len : HEADER_LEN - at;
+		data += n, len -= n;
+	}
+	return fnv1a_step(h, data, len);
 }
 
 /*! \brief Hashes and writes the buffered bytes. */
@@ -142,7 +144,7 @@ static void put_u64(out_t *o, uint64_t v)
 /*! \brief FNV-1a of the whole file but the checksum field itself. */
 static uint64_t checksum(const uint8_t *data, size_t len)
 {
-	return checksum_step(FNV_START, data, len, 0);
+	return checksum_step(FNV1A_START, data, len, 0);
 }
 
 /*!
@@ -298,7 +300,7 @@ int snapshot_write(const char *path, const char *cluster, rr_emit_f emit, const 
 	if (o == NULL) {
 		return KNOT_ENOMEM;
 	}
-	o->hash = FNV_START;
+	o->hash = FNV1A_START;
 	o->fd = tmp_create(tmp);
 	int ret = o->fd < 0 ? o->fd : write_file(o, cluster, emit, src, serial, records);
 	if (ret == KNOT_EOK && fsync(o->fd) != 0) {

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "hash.h"
 #include "table.h"
 
 /*!
@@ -59,14 +60,10 @@ struct table {
 	atomic_uint refs;        /*!< References; the last table_free frees. */
 };
 
-/*! \brief FNV-1a over bytes. */
+/*! \brief A name's hash in the index: FNV-1a 64 folded to 32 bits. */
 static inline uint32_t hash_bytes(const uint8_t *data, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < len; i++) {
-		h ^= data[i];
-		h *= 0x100000001b3ULL;
-	}
+	uint64_t h = fnv1a(data, len);
 	return (uint32_t)(h ^ (h >> 32));
 }
 

@@ -1,7 +1,7 @@
 /*!
  * \file
  * \brief What the fuzz targets share: a check that aborts (libFuzzer keeps the
- *        input) and the FNV-1a hash they compare runs with.
+ *        input), and the module's FNV-1a (hash.h) they compare runs with.
  */
 #pragma once
 
@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "hash.h"
 
 /*! \brief Aborts, naming the failed condition, when cond is false. */
 #define CHECK(cond) do { \
@@ -18,15 +20,3 @@
 	} \
 } while (0)
 
-/*! \brief FNV-1a's start value. */
-#define FNV_START 0xcbf29ce484222325ULL
-
-/*! \brief Goes on with a 64-bit FNV-1a hash over bytes. */
-static inline uint64_t fnv(uint64_t h, const void *data, size_t len)
-{
-	const uint8_t *s = data;
-	for (size_t i = 0; i < len; i++) {
-		h = (h ^ s[i]) * 0x100000001b3ULL;
-	}
-	return h;
-}

@@ -213,8 +213,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(fixed != NULL);
 	memcpy(fixed, data, size);
 	knot_wire_write_u64(fixed + PAYLOAD_LEN_AT, size - HEADER_LEN);
-	uint64_t sum = fnv(FNV_START, fixed, CHECKSUM_AT);
-	sum = fnv(sum, fixed + HEADER_LEN, size - HEADER_LEN);
+	uint64_t sum = fnv1a_step(FNV1A_START, fixed, CHECKSUM_AT);
+	sum = fnv1a_step(sum, fixed + HEADER_LEN, size - HEADER_LEN);
 	knot_wire_write_u64(fixed + CHECKSUM_AT, sum);
 	if (memcmp(fixed, data, size) != 0) {
 		read_and_check(fixed, size);

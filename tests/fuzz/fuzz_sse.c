@@ -59,7 +59,7 @@ static int rec_data(const char *bytes, size_t len, void *arg)
 
 	CHECK(!r->no_data && len > 0);
 	CHECK(r->ev_sent + len <= r->max_data);
-	r->ev_hash = fnv(r->ev_hash, bytes, len);
+	r->ev_hash = fnv1a_step(r->ev_hash, bytes, len);
 	r->ev_sent += len;
 	size_t before = r->data_total;
 	r->data_total += len;
@@ -93,7 +93,7 @@ static int rec_event(const sse_event_t *ev, void *arg)
 	rec_add(r, &r->ev_sent, sizeof(r->ev_sent));
 	rec_add(r, &r->ev_hash, sizeof(r->ev_hash));
 	r->ev_sent = 0;
-	r->ev_hash = FNV_START;
+	r->ev_hash = FNV1A_START;
 
 	r->count++;
 	return (r->count == r->fail_at) ? KNOT_ERANGE : KNOT_EOK;
@@ -274,7 +274,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t size)
 
 	rec_t tmpl = {
 		.max_data = caps[mode & 3], .fail_at = (mode >> 2) & 3,
-		.data_fail = data_fails[mode >> 6], .ev_hash = FNV_START,
+		.data_fail = data_fails[mode >> 6], .ev_hash = FNV1A_START,
 	};
 	rec_t whole = tmpl, split = tmpl, ref = tmpl;
 	int ret_whole = run(&whole, in, n, 0, arg);

@@ -11,6 +11,7 @@
 
 #include <libknot/libknot.h>
 
+#include "hash.h"
 #include "sse.h"
 #include "tap.h"
 
@@ -561,9 +562,7 @@ typedef struct {
 static int sink_data(const char *bytes, size_t len, void *arg)
 {
 	sink_t *s = arg;
-	for (size_t i = 0; i < len; i++) {
-		s->hash = (s->hash ^ (uint8_t)bytes[i]) * 0x100000001b3ULL;
-	}
+	s->hash = fnv1a_step(s->hash, bytes, len);
 	s->bytes += len;
 	s->calls++;
 	return KNOT_EOK;
@@ -584,15 +583,14 @@ static void test_memory(void)
 	const size_t big = 10 * 1000 * 1000, piece = 4096;
 	char *in = malloc(big + 32);
 	size_t n = sprintf(in, "event: init\ndata: ");
-	uint64_t hash = 0xcbf29ce484222325ULL;
 	for (size_t i = 0; i < big; i++) {
 		in[n + i] = 'a' + i % 26;
-		hash = (hash ^ (uint8_t)in[n + i]) * 0x100000001b3ULL;
 	}
+	uint64_t hash = fnv1a(in + n, big);
 	n += big;
 	n += sprintf(in + n, "\n\n");
 
-	sink_t s = { .hash = 0xcbf29ce484222325ULL };
+	sink_t s = { .hash = FNV1A_START };
 	sse_t p;
 	sse_init(&p, 64 << 20, sink_data, sink_event, &s);
 	struct mallinfo2 before = mallinfo2();

@@ -30,7 +30,7 @@ from testenv import (check_loopback, FIXTURES, HERE, KDIG, KEEP_TMP, KNOTC, KNOT
     LAINLET_PY, MOD_LAIN_SO, PRELOAD, SRCDIR, _tool, WRAPPER)  # noqa: F401
 from tap import (require, run, skip_all, Tap)  # noqa: F401
 from processes import (free_port, Knotd, mod_stats, mount_ns, _pdeathsig, proc_fds,
-    proc_rss_kb, proc_tasks, _read, stop_process, _tail, wait_until)  # noqa: F401
+    proc_rss_kb, proc_tasks, RssPeak, _read, stop_process, _tail, wait_until)  # noqa: F401
 from lainlet_client import (fixture, Lainlet, make_cert, map_nodes, NODE_MAP, SseClient,
     with_ip)  # noqa: F401
 from dns_wire import (Answer, build_query, dig, FLAG_NAMES, parse_response, query,

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 from testenv import KEEP_TMP, KNOTC, KNOTD, MOD_LAIN_SO, PRELOAD, WRAPPER, check_loopback
@@ -342,6 +343,32 @@ def proc_rss_kb(pid):
         if line.startswith('VmRSS:'):
             return int(line.split()[1])
     return 0
+
+
+class RssPeak:
+    """Samples a process's VmRSS in a thread while the with-block runs:
+    `with RssPeak(pid) as rss: ...`, then rss.base (before), rss.peak, rss.samples."""
+
+    def __init__(self, pid, interval=0.005):
+        self.pid, self.interval = pid, interval
+        self.base = self.peak = self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, proc_rss_kb(self.pid))
+            self.samples += 1
+            time.sleep(self.interval)
+
+    def __enter__(self):
+        self.base = proc_rss_kb(self.pid)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(2)
 
 
 def mod_stats(kd, module='mod-lain'):

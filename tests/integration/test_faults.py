@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import fixture, with_ip  # noqa: E402
 from harness import (FIXTURES, Lainlet, QueryLoad, free_port, mod_stats,  # noqa: E402
-                     proc_fds, proc_rss_kb, proc_tasks, query, wait_until)
+                     RssPeak, proc_fds, proc_rss_kb, proc_tasks, query, wait_until)
 
 CORE = '/v2/coreinfowatcher'
 DEPS = '/v2/depends'
@@ -478,25 +478,15 @@ def oversize(tap):
         tap.ok(wait_until(lambda: answers_ok(kd), 10), 'max-document 1M: synced')
         pid = kd.proc.pid
         time.sleep(0.3)
-        base = proc_rss_kb(pid)
-        samples = []
-        stop = threading.Event()
-
-        def sample():
-            while not stop.is_set():
-                samples.append(proc_rss_kb(pid))
-                time.sleep(0.01)
-
         st0 = mod_stats(kd)
         mark = len(kd.log())
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
         mb50 = 50 << 20
         docs = [(CORE, b'id: 80\nevent: update\ndata: {"x":"' + b'a' * mb50 + b'"}\n\n'),
                 (CORE, b'id: 81\nevent: update\n'
                  + (b'data: ' + b'b' * 1000 + b'\n') * (mb50 // 1007) + b'\n'),
                 (DEPS, b'id: 82\nevent: update\ndata: ' + b'[' * mb50 + b'\n\n')]
-        with under_load(tap, kd, '3 x 50 MB documents against max-document 1M'):
+        with RssPeak(pid, interval=0.01) as rss, \
+                under_load(tap, kd, '3 x 50 MB documents against max-document 1M'):
             t0 = time.monotonic()
             for path, doc in docs:
                 ll.raw(path, doc)
@@ -505,15 +495,13 @@ def oversize(tap):
                                                   log_since(kd, mark))) >= 3, 30)
             dt = time.monotonic() - t0
             time.sleep(1.0)         # and a while after
-        stop.set()
-        sampler.join(2)
-        peak = max(samples) if samples else 0
+        base, peak = rss.base, rss.peak
         docs = None
         tap.ok(n, '150 MB streamed in %.1f s, each document refused with a log line' % dt,
                diag=kd.tail())
         tap.ok(peak - base < 8 * 1024,
                'knotd VmRSS bounded: %d kB before, peak %d kB (+%d kB) over %d samples'
-               % (base, peak, peak - base, len(samples)))
+               % (base, peak, peak - base, rss.samples))
         st1 = mod_stats(kd)
         tap.ok(st1.get('lainlet[documents-refused]', 0)
                - st0.get('lainlet[documents-refused]', 0) == 3,

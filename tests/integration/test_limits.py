@@ -6,11 +6,10 @@ too big for what it feeds (a 48 MB tinydns line) is refused without being held."
 import json
 import os
 import re
-import threading
 import time
 
 import harness
-from harness import Knotd, Lainlet, proc_rss_kb, query, wait_until
+from harness import Knotd, Lainlet, RssPeak, query, wait_until
 
 CORE = '/v2/coreinfowatcher'
 
@@ -21,27 +20,6 @@ def config_fixtures():
         if fn.startswith('config-') and fn.endswith('.json'):
             config.update(harness.fixture(fn))
     return config
-
-
-def rss_while(pid, action, done, timeout):
-    """Runs action, samples VmRSS every 5 ms until done() (or timeout); (base, peak, ok)."""
-    base = proc_rss_kb(pid)
-    samples = []
-    stop = threading.Event()
-
-    def sample():
-        while not stop.is_set():
-            samples.append(proc_rss_kb(pid))
-            time.sleep(0.005)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    action()
-    ok = wait_until(done, timeout)
-    time.sleep(0.2)
-    stop.set()
-    sampler.join(2)
-    return base, max(samples) if samples else 0, ok
 
 
 def huge_member(tap):
@@ -56,9 +34,11 @@ def huge_member(tap):
             {'ContainerIp': '172.20.9.9', 'Expose': 80, 'Note': 'a' * (48 << 20)}]}]}
         time.sleep(0.3)
         mark = len(kd.log())
-        base, peak, ok = rss_while(kd.proc.pid, lambda: ll.set_doc('coreinfo', core),
-                                   lambda: query(kd.port, 'web-1.big.lain').rcode == 'NOERROR',
-                                   60)
+        with RssPeak(kd.proc.pid) as rss:
+            ll.set_doc('coreinfo', core)
+            ok = wait_until(lambda: query(kd.port, 'web-1.big.lain').rcode == 'NOERROR', 60)
+            time.sleep(0.2)
+        base, peak = rss.base, rss.peak
         core = None
         tap.ok(ok, 'the document applied: web-1.big.lain answers', diag=kd.tail())
         m = re.search(r"coreinfo \S+: update event id \d+ applied \((\d+) bytes",
@@ -86,25 +66,13 @@ def huge_line(tap):
         config['tinydns_fqdns/big'] = json.dumps(['+new.lain:10.9.9.9', line])
         line = None
         time.sleep(0.3)
-        base = proc_rss_kb(pid)
-        samples = []
-        stop = threading.Event()
-
-        def sample():
-            while not stop.is_set():
-                samples.append(proc_rss_kb(pid))
-                time.sleep(0.005)
-
         mark = len(kd.log())
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        ll.set_doc('config', config)
-        applied = wait_until(lambda: query(kd.port, 'new.lain').rcode == 'NOERROR', 60)
-        time.sleep(0.2)
-        stop.set()
-        sampler.join(2)
+        with RssPeak(pid) as rss:
+            ll.set_doc('config', config)
+            applied = wait_until(lambda: query(kd.port, 'new.lain').rcode == 'NOERROR', 60)
+            time.sleep(0.2)
         config = None
-        peak = max(samples) if samples else 0
+        base, peak = rss.base, rss.peak
         tap.ok(applied, 'the document applied: new.lain answers', diag=kd.tail())
         log = kd.log()[mark:]
         m = re.search(r"tinydns_fqdns \S+: update event id \d+ applied \((\d+) bytes", log)
@@ -116,7 +84,7 @@ def huge_line(tap):
         tap.ok(size > 48 << 20 and (peak - base) * 1024 <= 2 * size,
                'peak RSS growth %d kB <= 2x the document (%d kB): %.3fx, %d samples'
                % (peak - base, size >> 10, (peak - base) * 1024.0 / max(size, 1),
-                  len(samples)),
+                  rss.samples),
                skip='knotd runs with a sanitizer runtime' if harness.PRELOAD else None)
         tap.ok(query(kd.port, 'motd.lain', 'TXT').rcode == 'NOERROR' and
                query(kd.port, 'big.lain', 'TXT').rcode != 'NOERROR',

@@ -217,9 +217,11 @@ def outlives_module(tap, res):
                % (m and m[0]), diag=kd.tail())
         with open('/proc/%d/maps' % pid) as f:
             maps = f.read()
-        tap.ok('mod-lain' not in maps and 'libcurl' in maps,
-               'mod-lain.so unmapped, libcurl kept mapped (mod-lain %s, libcurl %s)'
-               % ('mod-lain' in maps, 'libcurl' in maps))
+        # (seen from outside knotd's mount namespace, paths may carry a chroot's prefix)
+        module = re.search(r'/mod-lain\.so$', maps, re.M) is not None
+        curl = re.search(r'/libcurl[^/]*\.so[.0-9]*$', maps, re.M) is not None
+        tap.ok(not module and curl, 'mod-lain.so unmapped, libcurl kept mapped (mod-lain %s, '
+               'libcurl %s)' % (module, curl))
         # the lookups return now: their threads finish in libcurl and exit
         tasks = proc_tasks(pid)
         res.answer()

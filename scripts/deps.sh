@@ -4,7 +4,7 @@
 #   roots: what scripts/debian-root.sh needs on the host (debootstrap)
 set -eu
 build="autoconf automake libtool pkg-config make gcc libknot-dev libcurl4-openssl-dev
-	libjansson-dev liburcu-dev knot knot-dnsutils python3 curl"
+	libjansson-dev liburcu-dev knot knot-dnsutils python3 curl ca-certificates"
 # every package a test needs, so that no test skips on a fresh machine: clang and its
 # sanitizer runtime (libclang-rt-N-dev, added below for the installed clang; sanitize/,
 # fuzz/), valgrind (sanitize/knotd.sh), tinydns (test_tinydns_diff:

@@ -16,8 +16,8 @@ import tempfile
 import time
 import urllib.parse
 
-from processes import _pdeathsig, _read, _tail, stop_process, wait_until
-from testenv import FIXTURES, KEEP_TMP, LAINLET_PY, check_loopback
+from processes import _pdeathsig, _read, _tail, release_tmp, stop_process, wait_until
+from testenv import FIXTURES, LAINLET_PY, check_loopback
 
 
 def fixture(name):
@@ -139,13 +139,7 @@ class Lainlet:
         """SIGTERM by PID (lainlet exits cleanly), SIGKILL fallback; returns exit status."""
         if self.proc is not None and self.returncode is None:
             self.returncode = stop_process(self.proc, term_timeout=5.0)
-        if self.tmp:
-            self.last_log = self.log()  # what knotd logged up to its exit
-        if self.tmp and not KEEP_TMP:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            self.tmp = None
-        elif self.tmp:
-            print('# lainlet tmp kept: %s' % self.tmp, flush=True)
+        release_tmp(self, 'lainlet')
         return self.returncode
 
     def log(self):

@@ -81,6 +81,19 @@ def mount_ns(script, *args):
             'knotd-ns'] + list(args)
 
 
+def release_tmp(owner, what):
+    """After a stopped process: keeps what it logged (owner.last_log), then removes its
+    directory (owner.tmp), or keeps and names it with MOD_LAIN_KEEP_TMP."""
+    if not owner.tmp:
+        return
+    owner.last_log = owner.log()
+    if KEEP_TMP:
+        print('# %s tmp kept: %s' % (what, owner.tmp), flush=True)
+        return
+    shutil.rmtree(owner.tmp, ignore_errors=True)
+    owner.tmp = None
+
+
 def stop_process(proc, term_timeout=10.0, kill_timeout=5.0, sig=signal.SIGTERM):
     """Stops one process by its PID: sig, wait, SIGKILL, wait. Returns the exit status."""
     if proc is None:
@@ -317,13 +330,7 @@ class Knotd:
                     print('# knotd did not stop within %.0f s of knotc stop' % timeout,
                           flush=True)
             self.returncode = stop_process(self.proc, term_timeout=5.0)
-        if self.tmp:
-            self.last_log = self.log()  # what knotd logged up to its exit
-        if self.tmp and not KEEP_TMP:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            self.tmp = None
-        elif self.tmp:
-            print('# knotd tmp kept: %s' % self.tmp, flush=True)
+        release_tmp(self, 'knotd')
         return self.returncode
 
 
